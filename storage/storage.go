@@ -1,0 +1,139 @@
+// Package storage opens the database a URL names — an embedded SQLite file or
+// PostgreSQL — and migrates the Ent schema on it.
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+	_ "github.com/lib/pq" // PostgreSQL driver, registered as "postgres".
+	_ "modernc.org/sqlite" // SQLite driver without cgo, registered as "sqlite".
+
+	"github.com/peoplegraph/peoplegraph/ent"
+	_ "github.com/peoplegraph/peoplegraph/ent/runtime" // privacy policies and hooks
+)
+
+// DefaultURL is used when no database URL is configured: a SQLite file in the
+// working directory.
+const DefaultURL = "file:peoplegraph.db"
+
+// DB is an open database: the Ent client over it, and the pool underneath for health
+// checks, metrics and the ingest path's batched statements.
+type DB struct {
+	Client  *ent.Client
+	SQL     *sql.DB
+	Dialect string
+}
+
+// Options tune the pool.
+type Options struct {
+	MaxOpenConns int
+	// Driver wraps the Ent driver, for example to count queries in tests.
+	Driver func(dialect.Driver) dialect.Driver
+}
+
+// Open connects to url: postgres:// or postgresql:// for PostgreSQL; file:, sqlite: or a
+// plain path for SQLite.
+func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
+	if rawURL == "" {
+		rawURL = DefaultURL
+	}
+	driverName, dsn, dia, err := parse(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	db, err := sql.Open(driverName, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", dia, err)
+	}
+	switch dia {
+	case dialect.SQLite:
+		// SQLite has one writer; a bigger pool only turns waiting into SQLITE_BUSY.
+		db.SetMaxOpenConns(1)
+	default:
+		n := opts.MaxOpenConns
+		if n <= 0 {
+			n = 16
+		}
+		db.SetMaxOpenConns(n)
+		db.SetMaxIdleConns(n)
+		db.SetConnMaxIdleTime(5 * time.Minute)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pingCtx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to %s: %w", dia, err)
+	}
+	var drv dialect.Driver = entsql.OpenDB(dia, db)
+	if opts.Driver != nil {
+		drv = opts.Driver(drv)
+	}
+	return &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: db, Dialect: dia}, nil
+}
+
+// Migrate brings the schema up to date. It is safe to run on every start.
+func (d *DB) Migrate(ctx context.Context) error {
+	if err := d.Client.Schema.Create(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+// Close closes the client and the pool.
+func (d *DB) Close() error {
+	return errors.Join(d.Client.Close(), d.SQL.Close())
+}
+
+func parse(raw string) (driverName, dsn, dia string, err error) {
+	switch {
+	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
+		return "postgres", raw, dialect.Postgres, nil
+	case strings.HasPrefix(raw, "sqlite:"):
+		return sqliteDSN(strings.TrimPrefix(strings.TrimPrefix(raw, "sqlite:"), "//"))
+	case strings.HasPrefix(raw, "file:"):
+		return sqliteDSN(strings.TrimPrefix(raw, "file:"))
+	case strings.Contains(raw, "://"):
+		return "", "", "", fmt.Errorf("database URL: unsupported scheme in %q (want postgres://, file: or sqlite:)", Redact(raw))
+	default:
+		return sqliteDSN(raw)
+	}
+}
+
+// sqliteDSN adds the pragmas modernc needs: foreign keys (Ent's migration requires
+// them), WAL and a busy timeout for concurrent readers, and a time format that sorts
+// and works with SQLite's date functions.
+func sqliteDSN(pathAndQuery string) (string, string, string, error) {
+	path, query, _ := strings.Cut(pathAndQuery, "?")
+	if path == "" {
+		return "", "", "", errors.New("database URL: empty SQLite path")
+	}
+	values, err := url.ParseQuery(query)
+	if err != nil {
+		return "", "", "", fmt.Errorf("database URL: %w", err)
+	}
+	for _, p := range []string{"foreign_keys(1)", "journal_mode(WAL)", "busy_timeout(10000)", "synchronous(NORMAL)"} {
+		values.Add("_pragma", p)
+	}
+	values.Set("_time_format", "sqlite")
+	return "sqlite", "file:" + path + "?" + values.Encode(), dialect.SQLite, nil
+}
+
+// Redact hides a password in a URL so it can be logged or shown in an error.
+func Redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	return u.Redacted()
+}
+
+
+
