@@ -5,6 +5,7 @@
 //	peoplegraph apps create NAME          create an app with an ADMIN and a SEGMENT key
 //	peoplegraph keys create --app ID --kind ADMIN|SEGMENT --name NAME
 //	peoplegraph keys revoke --app ID KEY_ID
+//	peoplegraph healthcheck [--url URL]  exit 0 when the server is ready (for containers)
 //
 // Every setting is a flag and an environment variable (see --help of each command).
 package main
@@ -47,6 +48,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return appsCommand(ctx, env, rest)
 	case "keys":
 		return keysCommand(ctx, env, rest)
+	case "healthcheck":
+		return healthcheck(ctx, env, rest)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -61,6 +64,7 @@ const usage = `usage:
   peoplegraph apps create [--json] NAME  create an app with an ADMIN and a SEGMENT key
   peoplegraph keys create --app ID --kind ADMIN|SEGMENT --name NAME [--json]
   peoplegraph keys revoke --app ID KEY_ID
+  peoplegraph healthcheck [--url URL]    exit 0 when the server answers ready
 Run a command with -h for its flags.
 `
 
