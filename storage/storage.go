@@ -13,7 +13,7 @@ import (
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
-	_ "github.com/lib/pq" // PostgreSQL driver, registered as "postgres".
+	_ "github.com/lib/pq"  // PostgreSQL driver, registered as "postgres".
 	_ "modernc.org/sqlite" // SQLite driver without cgo, registered as "sqlite".
 
 	"github.com/peoplegraph/peoplegraph/ent"
@@ -134,6 +134,3 @@ func Redact(raw string) string {
 	}
 	return u.Redacted()
 }
-
-
-

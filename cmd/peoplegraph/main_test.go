@@ -68,7 +68,9 @@ func TestServeBootstrapsAndAnswersGraphQL(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var body struct{ Data struct{ App struct{ Name string } } }
+			var body struct {
+				Data struct{ App struct{ Name string } }
+			}
 			json.NewDecoder(res.Body).Decode(&body)
 			res.Body.Close()
 			if body.Data.App.Name != "Default" {

@@ -36,4 +36,3 @@ func (ApiKey) Indexes() []ent.Index {
 		index.Fields("secret_hash"),
 	}
 }
-
