@@ -19,6 +19,7 @@ import (
 
 	"github.com/peoplegraph/peoplegraph/auth"
 	"github.com/peoplegraph/peoplegraph/graph"
+	"github.com/peoplegraph/peoplegraph/ingest"
 	"github.com/peoplegraph/peoplegraph/server/playground"
 	"github.com/peoplegraph/peoplegraph/storage"
 )
@@ -28,8 +29,6 @@ type Deps struct {
 	DB            *storage.DB
 	Logger        *slog.Logger
 	Authenticator *auth.Authenticator
-	// Ingest serves /v1/*; nil leaves those routes out.
-	Ingest http.Handler
 }
 
 // Server is the HTTP server of peoplegraph.
@@ -96,9 +95,14 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	r.Get("/", pg.ServeHTTP)
 	r.Get("/playground/*", pg.ServeHTTP)
 
-	if deps.Ingest != nil {
-		r.Mount("/v1", deps.Ingest)
-	}
+	// Segment's browser library posts from any site; trusted domains decide, not CORS.
+	ingestion := ingest.NewHTTP(ingest.NewService(deps.DB, deps.Logger), deps.Authenticator, deps.Logger, ingest.NewMetrics(s.Metrics.Registry))
+	r.With(cors.Handler(cors.Options{
+		AllowedOrigins: []string{"*"},
+		AllowedMethods: []string{http.MethodPost, http.MethodOptions},
+		AllowedHeaders: []string{"Authorization", "Content-Type", "Content-Encoding", "X-Signature"},
+		MaxAge:         3600,
+	})).Mount("/v1", ingestion)
 	s.handler = r
 	return s, nil
 }

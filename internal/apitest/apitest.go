@@ -34,8 +34,6 @@ type Options struct {
 	Wrap func(http.Handler) http.Handler
 	// AuthCacheTTL overrides the authenticator's cache (default: the production TTL).
 	AuthCacheTTL time.Duration
-	// Deps edits the dependencies before the server is built (to add ingestion, say).
-	Deps func(*server.Deps)
 }
 
 // New builds the real server on db with one app, "Test".
@@ -49,9 +47,6 @@ func New(t testing.TB, db *storage.DB, opts Options) *Env {
 		DB:            db,
 		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Authenticator: auth.NewAuthenticator(db.Client, opts.AuthCacheTTL),
-	}
-	if opts.Deps != nil {
-		opts.Deps(&deps)
 	}
 	srv, err := server.New(server.DefaultConfig(), deps)
 	if err != nil {

@@ -1,0 +1,439 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/peoplegraph/peoplegraph/attribute"
+	"github.com/peoplegraph/peoplegraph/ent"
+	"github.com/peoplegraph/peoplegraph/ent/pageview"
+)
+
+var userColumns = []string{
+	"email", "first_name", "last_name", "phone", "gender", "country", "region", "city", "street",
+	"postal_code", "user_agent", "os", "device_name", "device_type", "language", "resolution",
+	"ip_address", "browser_family", "browser_version", "timezone", "current_url",
+}
+
+var companyColumns = []string{
+	"name", "description", "email", "employees", "phone", "country", "region", "city", "street", "postal_code",
+}
+
+// apply writes the planned batch: new users and identities, one UPDATE for every touched
+// user and one for every touched company, memberships, page views and occurrences in
+// multi-row inserts, rejection counts, and finally the merges in message order.
+func (b *batch) apply(ctx context.Context) error {
+	ids, err := b.insertUsers(ctx)
+	if err != nil {
+		return err
+	}
+	id := func(r userRef) int {
+		if r < 0 {
+			return ids[-int(r)-1]
+		}
+		return int(r)
+	}
+	if err := b.insertIdentities(ctx, id); err != nil {
+		return err
+	}
+	userRows := make([]profileRow, 0, len(b.userOrder))
+	for _, ref := range b.userOrder {
+		userRows = append(userRows, profileRow{id: id(ref), act: b.users[ref]})
+	}
+	if err := b.updateProfiles(ctx, "users", userColumns, true, userRows); err != nil {
+		return err
+	}
+	companyRows := make([]profileRow, 0, len(b.companyAct))
+	for cid, act := range b.companyAct {
+		companyRows = append(companyRows, profileRow{id: cid, act: act})
+	}
+	if err := b.updateProfiles(ctx, "companies", companyColumns, false, companyRows); err != nil {
+		return err
+	}
+	if err := b.insertMemberships(ctx, id); err != nil {
+		return err
+	}
+	if err := b.insertPageViews(ctx, id); err != nil {
+		return err
+	}
+	if err := b.insertOccurrences(ctx, id); err != nil {
+		return err
+	}
+	if err := b.countRejections(ctx); err != nil {
+		return err
+	}
+	for _, m := range b.merges {
+		if err := b.applyMerge(ctx, id(m.from), id(m.into)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *batch) insertUsers(ctx context.Context) ([]int, error) {
+	ids := make([]int, 0, len(b.newUsers))
+	for _, c := range chunks(len(b.newUsers), 40) {
+		builders := make([]*ent.UserCreate, 0, c[1]-c[0])
+		for _, u := range b.newUsers[c[0]:c[1]] {
+			create := b.db.tx.User.Create().SetAppID(b.appID).SetCreatedAt(b.now).SetUpdatedAt(b.now)
+			if u.userID != "" {
+				create.SetUserID(u.userID)
+			}
+			builders = append(builders, create)
+		}
+		users, err := b.db.tx.User.CreateBulk(builders...).Save(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("create users: %w", err)
+		}
+		for _, u := range users {
+			ids = append(ids, u.ID)
+		}
+	}
+	return ids, nil
+}
+
+func (b *batch) insertIdentities(ctx context.Context, id func(userRef) int) error {
+	for _, c := range chunks(len(b.newIdentity), 5) {
+		args := make([]any, 0, (c[1]-c[0])*5)
+		for i := c[0]; i < c[1]; i++ {
+			k := b.newIdentity[i]
+			args = append(args, b.appID, string(k.kind), k.value, id(b.newIdentRef[i]), b.now)
+		}
+		// A plain insert: the advisory locks make a conflict impossible, so one would be
+		// a bug worth failing the request for (it is retried) rather than hiding.
+		if _, err := b.db.exec(ctx, `INSERT INTO identities (app_id, kind, value, user_id, created_at) VALUES `+
+			placeholders(c[1]-c[0], 5), args...); err != nil {
+			return fmt.Errorf("create identities: %w", err)
+		}
+	}
+	return nil
+}
+
+type profileRow struct {
+	id  int
+	act *activity
+}
+
+// updateProfiles updates every touched row of table in one statement per chunk: the
+// changes travel as one JSON document that the database turns into rows.
+func (b *batch) updateProfiles(ctx context.Context, table string, columns []string, withActivity bool, rows []profileRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	// Ids in order, so concurrent batches lock rows in the same order.
+	slices.SortFunc(rows, func(x, y profileRow) int { return x.id - y.id })
+	query := b.updateStatement(table, columns, withActivity)
+	for _, c := range chunks(len(rows), 200) {
+		docs := make([]map[string]any, 0, c[1]-c[0])
+		for _, r := range rows[c[0]:c[1]] {
+			docs = append(docs, b.updateDoc(r))
+		}
+		doc, err := jsonText(docs)
+		if err != nil {
+			return fmt.Errorf("encode %s update: %w", table, err)
+		}
+		if _, err := b.db.exec(ctx, query, b.now, doc, b.appID); err != nil {
+			return fmt.Errorf("update %s: %w", table, err)
+		}
+	}
+	return nil
+}
+
+func (b *batch) updateDoc(r profileRow) map[string]any {
+	a := r.act
+	fields := map[string]any{}
+	for k, v := range a.fields {
+		fields[k] = v
+	}
+	sets := map[string]any{}
+	removes := []string{}
+	removals := map[string]any{}
+	for k, v := range a.attrs {
+		removes = append(removes, k)
+		removals[k] = nil
+		if v != nil {
+			sets[k] = v
+		}
+	}
+	doc := map[string]any{"id": r.id, "fields": fields, "sets": sets, "removes": removes, "removals": removals}
+	doc["page_views"] = a.pageViews
+	if !a.firstSeen.IsZero() {
+		doc["first_seen"] = b.timeText(a.firstSeen)
+	}
+	if a.lastSeen != nil {
+		doc["last_seen"] = b.timeText(*a.lastSeen)
+	}
+	if a.userID != "" {
+		doc["user_id"] = a.userID
+	}
+	return doc
+}
+
+// timeText writes a time inside a JSON document the way the database's own time
+// columns hold it, so SQL can compare the two: RFC 3339 for PostgreSQL, and the
+// format the SQLite driver writes (see storage: _time_format=sqlite) for SQLite.
+func (b *batch) timeText(t time.Time) string {
+	if b.db.postgres() {
+		return t.UTC().Format(time.RFC3339Nano)
+	}
+	return t.UTC().Format("2006-01-02 15:04:05.999999999-07:00")
+}
+
+func (b *batch) updateStatement(table string, columns []string, withActivity bool) string {
+	var set []string
+	if b.db.postgres() {
+		for _, c := range columns {
+			value := fmt.Sprintf("v.fields->>'%s'", c)
+			if c == "employees" {
+				value = "(" + value + ")::bigint"
+			}
+			set = append(set, fmt.Sprintf("%[1]s = CASE WHEN v.fields->'%[1]s' IS NOT NULL THEN %[2]s ELSE t.%[1]s END", c, value))
+		}
+		set = append(set, "attributes = (t.attributes - ARRAY(SELECT jsonb_array_elements_text(v.removes))) || v.sets")
+		if withActivity {
+			set = append(set,
+				"page_views = t.page_views + v.page_views",
+				"first_seen = "+earlier("t.first_seen", "v.first_seen"),
+				"last_seen = "+later("t.last_seen", "v.last_seen"),
+				"user_id = COALESCE(v.user_id, t.user_id)")
+		}
+		set = append(set, "updated_at = ?")
+		return fmt.Sprintf(`UPDATE %s AS t SET %s
+			FROM jsonb_to_recordset(?::jsonb) AS v(id bigint, page_views int, first_seen timestamptz,
+				last_seen timestamptz, user_id text, fields jsonb, sets jsonb, removes jsonb)
+			WHERE t.id = v.id AND t.app_id = ?`, table, strings.Join(set, ",\n"))
+	}
+	for _, c := range columns {
+		set = append(set, fmt.Sprintf("%[1]s = CASE WHEN json_type(v.fields, '$.%[1]s') IS NOT NULL THEN json_extract(v.fields, '$.%[1]s') ELSE %[2]s.%[1]s END", c, table))
+	}
+	// Removing the touched keys first keeps json_patch from merging a new object value
+	// into the old one.
+	set = append(set, fmt.Sprintf("attributes = json_patch(json_patch(%s.attributes, v.removals), v.sets)", table))
+	if withActivity {
+		set = append(set,
+			fmt.Sprintf("page_views = %s.page_views + v.page_views", table),
+			"first_seen = "+earlier(table+".first_seen", "v.first_seen"),
+			"last_seen = "+later(table+".last_seen", "v.last_seen"),
+			fmt.Sprintf("user_id = COALESCE(v.user_id, %s.user_id)", table))
+	}
+	set = append(set, "updated_at = ?")
+	return fmt.Sprintf(`UPDATE %[1]s SET %[2]s
+		FROM (SELECT json_extract(value, '$.id') AS id, json_extract(value, '$.page_views') AS page_views,
+			json_extract(value, '$.first_seen') AS first_seen, json_extract(value, '$.last_seen') AS last_seen,
+			json_extract(value, '$.user_id') AS user_id, json_extract(value, '$.fields') AS fields,
+			json_extract(value, '$.sets') AS sets, json_extract(value, '$.removals') AS removals
+			FROM json_each(?)) AS v
+		WHERE %[1]s.id = v.id AND %[1]s.app_id = ?`, table, strings.Join(set, ",\n"))
+}
+
+func (b *batch) insertMemberships(ctx context.Context, id func(userRef) int) error {
+	pairs := make([][2]int, 0, len(b.members))
+	for p := range b.members {
+		pairs = append(pairs, [2]int{id(userRef(p[0])), p[1]})
+	}
+	slices.SortFunc(pairs, func(x, y [2]int) int {
+		if x[0] != y[0] {
+			return x[0] - y[0]
+		}
+		return x[1] - y[1]
+	})
+	for _, c := range chunks(len(pairs), 4) {
+		args := make([]any, 0, (c[1]-c[0])*4)
+		for _, p := range pairs[c[0]:c[1]] {
+			args = append(args, b.appID, p[0], p[1], b.now)
+		}
+		if _, err := b.db.exec(ctx, `INSERT INTO memberships (app_id, user_id, company_id, created_at) VALUES `+
+			placeholders(c[1]-c[0], 4)+` ON CONFLICT DO NOTHING`, args...); err != nil {
+			return fmt.Errorf("create memberships: %w", err)
+		}
+	}
+	return nil
+}
+
+func (b *batch) insertPageViews(ctx context.Context, id func(userRef) int) error {
+	for _, c := range chunks(len(b.pageViews), 16) {
+		builders := make([]*ent.PageViewCreate, 0, c[1]-c[0])
+		for _, pv := range b.pageViews[c[0]:c[1]] {
+			builders = append(builders, b.pageView(pv, id(pv.user)))
+		}
+		if err := b.db.tx.PageView.CreateBulk(builders...).Exec(ctx); err != nil {
+			return fmt.Errorf("record page views: %w", err)
+		}
+	}
+	return nil
+}
+
+// pageViewKeys are the page properties kept in columns of their own.
+var pageViewKeys = []string{"url", "path", "title", "referrer", "search", "name", "category"}
+
+func (b *batch) pageView(pv pageViewRow, user int) *ent.PageViewCreate {
+	m := pv.m
+	props := map[string]any{}
+	text := map[string]*string{}
+	for k, v := range m.Properties {
+		if slices.Contains(pageViewKeys, k) {
+			if s, ok := v.(string); ok {
+				s := truncate(s, 2048)
+				text[k] = &s
+				continue
+			}
+		}
+		props[k] = v
+	}
+	if text["name"] == nil && m.Name != "" {
+		text["name"] = &m.Name
+	}
+	if text["category"] == nil && m.Category != "" {
+		text["category"] = &m.Category
+	}
+	return b.db.tx.PageView.Create().
+		SetAppID(b.appID).
+		SetUserID(user).
+		SetKind(pageview.Kind(pv.kind)).
+		SetNillableURL(text["url"]).
+		SetNillablePath(text["path"]).
+		SetNillableTitle(text["title"]).
+		SetNillableReferrer(text["referrer"]).
+		SetNillableSearch(text["search"]).
+		SetNillableName(text["name"]).
+		SetNillableCategory(text["category"]).
+		SetProperties(sanitizeJSON(props)).
+		SetTimestamp(m.Time).
+		SetMessageID(m.MessageID).
+		SetReceivedAt(b.now)
+}
+
+func (b *batch) insertOccurrences(ctx context.Context, id func(userRef) int) error {
+	for _, c := range chunks(len(b.occurs), 10) {
+		builders := make([]*ent.EventOccurrenceCreate, 0, c[1]-c[0])
+		for _, o := range b.occurs[c[0]:c[1]] {
+			builders = append(builders, b.db.tx.EventOccurrence.Create().
+				SetAppID(b.appID).
+				SetUserID(id(o.user)).
+				SetEventDefinitionID(o.eventID).
+				SetName(o.m.Event).
+				SetProperties(orEmpty(o.props)).
+				SetTimestamp(o.m.Time).
+				SetMessageID(o.m.MessageID).
+				SetReceivedAt(b.now))
+		}
+		if err := b.db.tx.EventOccurrence.CreateBulk(builders...).Exec(ctx); err != nil {
+			return fmt.Errorf("record occurrences: %w", err)
+		}
+	}
+	return nil
+}
+
+func (b *batch) countRejections(ctx context.Context) error {
+	for _, id := range slices.Sorted(maps.Keys(b.rejected)) {
+		r := b.rejected[id]
+		last, err := jsonText(sanitizeJSON(map[string]any{"v": r.last})["v"])
+		if err != nil {
+			return err
+		}
+		if _, err := b.db.exec(ctx, `UPDATE attribute_definitions SET rejected_count = rejected_count + ?, last_rejected_value = ?
+			WHERE app_id = ? AND id = ?`, r.count, last, b.appID, id); err != nil {
+			return fmt.Errorf("count rejected values: %w", err)
+		}
+	}
+	return nil
+}
+
+// applyMerge moves everything of user from to user into and deletes from: identities,
+// page views, occurrences and memberships move; counters add; first and last seen
+// combine; standard fields and attributes the target lacks are copied.
+func (b *batch) applyMerge(ctx context.Context, from, into int) error {
+	if from == into {
+		return nil
+	}
+	source, err := b.db.tx.User.Get(ctx, from)
+	if err != nil {
+		return fmt.Errorf("merge: read source: %w", err)
+	}
+	target, err := b.db.tx.User.Get(ctx, into)
+	if err != nil {
+		return fmt.Errorf("merge: read target: %w", err)
+	}
+	moves := []string{
+		`UPDATE identities SET user_id = ? WHERE app_id = ? AND user_id = ?`,
+		`UPDATE page_views SET user_id = ? WHERE app_id = ? AND user_id = ?`,
+		`UPDATE event_occurrences SET user_id = ? WHERE app_id = ? AND user_id = ?`,
+	}
+	for _, q := range moves {
+		if _, err := b.db.exec(ctx, q, into, b.appID, from); err != nil {
+			return fmt.Errorf("merge: %w", err)
+		}
+	}
+	if _, err := b.db.exec(ctx, `DELETE FROM memberships WHERE app_id = ? AND user_id = ? AND company_id IN
+		(SELECT company_id FROM memberships WHERE app_id = ? AND user_id = ?)`, b.appID, from, b.appID, into); err != nil {
+		return fmt.Errorf("merge memberships: %w", err)
+	}
+	if _, err := b.db.exec(ctx, `UPDATE memberships SET user_id = ? WHERE app_id = ? AND user_id = ?`, into, b.appID, from); err != nil {
+		return fmt.Errorf("merge memberships: %w", err)
+	}
+	// The source gives up its userId first: (app_id, user_id) is unique.
+	takeUserID := target.UserID == nil && source.UserID != nil
+	if takeUserID {
+		if err := b.db.tx.User.UpdateOneID(from).ClearUserID().Exec(ctx); err != nil {
+			return fmt.Errorf("merge: %w", err)
+		}
+	}
+	var fill []string
+	for _, c := range userColumns {
+		fill = append(fill, fmt.Sprintf("%[1]s = COALESCE(users.%[1]s, f.%[1]s)", c))
+	}
+	if _, err := b.db.exec(ctx, `UPDATE users SET `+strings.Join(fill, ", ")+`,
+		page_views = users.page_views + f.page_views,
+		first_seen = `+earlier("users.first_seen", "f.first_seen")+`,
+		last_seen = `+later("users.last_seen", "f.last_seen")+`
+		FROM users AS f WHERE users.app_id = ? AND users.id = ? AND f.id = ?`, b.appID, into, from); err != nil {
+		return fmt.Errorf("merge profile: %w", err)
+	}
+	attrs := maps.Clone(source.Attributes)
+	if attrs == nil {
+		attrs = map[string]any{}
+	}
+	maps.Copy(attrs, target.Attributes)
+	update := b.db.tx.User.UpdateOneID(into).SetAttributes(attrs).SetUpdatedAt(b.now)
+	if takeUserID {
+		update.SetUserID(*source.UserID)
+	}
+	if err := update.Exec(ctx); err != nil {
+		return fmt.Errorf("merge attributes: %w", err)
+	}
+	if err := b.db.tx.User.DeleteOneID(from).Exec(ctx); err != nil {
+		return fmt.Errorf("merge: delete source: %w", err)
+	}
+	return nil
+}
+
+func orEmpty(m map[string]any) map[string]any {
+	if m == nil {
+		return map[string]any{}
+	}
+	return m
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "")
+}
+
+// sanitizeJSON makes free-form properties storable: the attribute package's JSON rule
+// replaces NUL and invalid UTF-8, which PostgreSQL's jsonb refuses.
+func sanitizeJSON(m map[string]any) map[string]any {
+	if len(m) == 0 {
+		return map[string]any{}
+	}
+	v, ok := attribute.Coerce(attribute.Definition{Type: attribute.JSON}, m)
+	if out, isMap := v.(map[string]any); ok && isMap {
+		return out
+	}
+	return map[string]any{}
+}

@@ -1,0 +1,311 @@
+package ingest
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/peoplegraph/peoplegraph/auth"
+	"github.com/peoplegraph/peoplegraph/domains"
+	"github.com/peoplegraph/peoplegraph/ent"
+	"github.com/peoplegraph/peoplegraph/ent/apikey"
+	"github.com/peoplegraph/peoplegraph/ingest/signature"
+	"github.com/peoplegraph/peoplegraph/viewer"
+)
+
+// Error codes of the REST API (PRODUCT.md 2).
+const (
+	CodeUnauthenticated = "unauthenticated"
+	CodeInvalidKey      = "invalid_key"
+	CodeKeyRevoked      = "key_revoked"
+	CodeDomain          = "domain_not_trusted"
+	CodeBadSignature    = "bad_signature"
+	CodeUnavailable     = "unavailable"
+)
+
+// retryAfter is what a 503 asks Segment's clients to wait.
+const retryAfter = "5"
+
+// HTTP is the Segment-compatible REST driver of a Service.
+type HTTP struct {
+	svc      *Service
+	authn    *auth.Authenticator
+	logger   *slog.Logger
+	metrics  *Metrics
+	settings *appSettings
+}
+
+// NewHTTP returns the /v1 routes.
+func NewHTTP(svc *Service, authn *auth.Authenticator, logger *slog.Logger, metrics *Metrics) http.Handler {
+	h := &HTTP{svc: svc, authn: authn, logger: logger, metrics: metrics,
+		settings: &appSettings{client: svc.db.Client, ttl: 2 * time.Second, byApp: map[int]cachedSettings{}}}
+	r := chi.NewRouter()
+	r.Post("/batch", h.handle("batch"))
+	r.Post("/import", h.handle("batch"))
+	for _, t := range []string{TypeIdentify, TypeTrack, TypePage, TypeScreen, TypeGroup, TypeAlias} {
+		r.Post("/"+t, h.handle(t))
+	}
+	r.Post("/webhook", h.handle(""))
+	return r
+}
+
+// apiError is every error body of the REST API.
+type apiError struct {
+	status  int
+	code    string
+	message string
+}
+
+func (h *HTTP) handle(kind string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		received := time.Now().UTC()
+		body, aerr := readBody(w, r)
+		if aerr != nil {
+			writeError(w, aerr)
+			return
+		}
+		v, aerr := h.authenticate(r, body)
+		if aerr != nil {
+			writeError(w, aerr)
+			return
+		}
+		ctx := viewer.NewContext(r.Context(), v)
+		settings, err := h.settings.get(ctx, v.AppID)
+		if err != nil {
+			h.logger.ErrorContext(ctx, "read app settings", "error", err)
+			writeError(w, &apiError{http.StatusServiceUnavailable, CodeUnavailable, "database unavailable; retry later"})
+			return
+		}
+		if kind == "" && settings.webhookState != nil && !signature.Verify(settings.webhookState, body, r.Header.Get("X-Signature")) {
+			writeError(w, &apiError{http.StatusForbidden, CodeBadSignature, "X-Signature is not the HMAC-SHA1 of the body with the app's webhook secret"})
+			return
+		}
+		var decoded *Decoded
+		if kind == "batch" {
+			decoded, err = DecodeBatch(body, received)
+		} else {
+			decoded, err = DecodeSingle(body, kind, received)
+		}
+		if err != nil {
+			var re *RequestError
+			if errors.As(err, &re) {
+				h.metrics.messages.WithLabelValues(orUnknown(kind), re.Code).Inc()
+				writeError(w, &apiError{http.StatusBadRequest, re.Code, re.Message})
+				return
+			}
+			writeError(w, &apiError{http.StatusBadRequest, CodeInvalid, err.Error()})
+			return
+		}
+		if aerr := h.checkDomains(r, settings.domains, decoded, kind != "batch"); aerr != nil {
+			writeError(w, aerr)
+			return
+		}
+		h.metrics.batchSize.Observe(float64(len(decoded.Messages) + len(decoded.Rejected)))
+		start := time.Now()
+		fresh, err := h.svc.Write(ctx, v.AppID, decoded.Messages)
+		if err != nil {
+			// Nothing of the request was committed, so a retry is always safe.
+			h.logger.ErrorContext(ctx, "ingest write failed", "app_id", v.AppID, "messages", len(decoded.Messages), "error", err)
+			w.Header().Set("Retry-After", retryAfter)
+			writeError(w, &apiError{http.StatusServiceUnavailable, CodeUnavailable, "could not store the messages; retry later"})
+			return
+		}
+		h.metrics.latency.Observe(time.Since(start).Seconds())
+		h.count(decoded, fresh)
+		if kind != "batch" {
+			writeJSON(w, http.StatusOK, map[string]any{"success": true})
+			return
+		}
+		rejected := decoded.Rejected
+		if rejected == nil {
+			rejected = []Rejection{}
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"success": true, "accepted": len(decoded.Messages), "rejected": rejected})
+	}
+}
+
+func (h *HTTP) count(d *Decoded, fresh int) {
+	// Which of the accepted messages were duplicates is not tracked per type.
+	dups := len(d.Messages) - fresh
+	for _, m := range d.Messages {
+		h.metrics.messages.WithLabelValues(m.Type, "accepted").Inc()
+	}
+	if dups > 0 {
+		h.metrics.messages.WithLabelValues("any", "duplicate").Add(float64(dups))
+	}
+	for _, r := range d.Rejected {
+		h.metrics.messages.WithLabelValues("unknown", r.Code).Inc()
+	}
+}
+
+func orUnknown(kind string) string {
+	if kind == "" {
+		return "webhook"
+	}
+	return kind
+}
+
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *apiError) {
+	var reader io.Reader = http.MaxBytesReader(w, r.Body, MaxRequestBytes)
+	if strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip") {
+		gz, err := gzip.NewReader(reader)
+		if err != nil {
+			return nil, &apiError{http.StatusBadRequest, CodeInvalid, "body is not valid gzip"}
+		}
+		defer gz.Close()
+		// The limit applies to the decompressed body too (a small gzip bomb is still big).
+		reader = io.LimitReader(gz, MaxRequestBytes+1)
+	}
+	body, err := io.ReadAll(reader)
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig), len(body) > MaxRequestBytes:
+		return nil, &apiError{http.StatusBadRequest, CodeTooLarge, "a request is at most 500 KB"}
+	case err != nil:
+		return nil, &apiError{http.StatusBadRequest, CodeInvalid, "could not read the body"}
+	}
+	return body, nil
+}
+
+// authenticate takes the key from HTTP Basic (user name), a Bearer token, or the body's
+// writeKey, in that order.
+func (h *HTTP) authenticate(r *http.Request, body []byte) (viewer.Viewer, *apiError) {
+	key := ""
+	if user, _, ok := r.BasicAuth(); ok {
+		key = user
+	} else if scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
+		key = strings.TrimSpace(token)
+	} else {
+		var wk struct {
+			WriteKey string `json:"writeKey"`
+		}
+		_ = json.Unmarshal(body, &wk)
+		key = wk.WriteKey
+	}
+	v, err := h.authn.Authenticate(r.Context(), key, apikey.KindSEGMENT)
+	switch {
+	case err == nil:
+		return v, nil
+	case errors.Is(err, auth.ErrNoCredentials):
+		return v, &apiError{http.StatusUnauthorized, CodeUnauthenticated, "send the SEGMENT key as the Basic auth user name, a Bearer token, or writeKey"}
+	case errors.Is(err, auth.ErrUnknownKey), errors.Is(err, auth.ErrWrongKind):
+		return v, &apiError{http.StatusForbidden, CodeInvalidKey, "not a SEGMENT key of this server"}
+	case errors.Is(err, auth.ErrRevokedKey):
+		return v, &apiError{http.StatusForbidden, CodeKeyRevoked, "this key has been revoked"}
+	default:
+		h.logger.ErrorContext(r.Context(), "authenticate", "error", err)
+		return v, &apiError{http.StatusServiceUnavailable, CodeUnavailable, "database unavailable; retry later"}
+	}
+}
+
+// checkDomains applies the app's trusted domains. The request's Origin or Referer
+// speaks for every message; without them each message's page URL does. A single call
+// from an untrusted domain is refused; in a batch only the messages concerned are.
+func (h *HTTP) checkDomains(r *http.Request, m *domains.Matcher, d *Decoded, single bool) *apiError {
+	refuse := &apiError{http.StatusForbidden, CodeDomain, "the request comes from a domain the app does not trust"}
+	host := domains.HostOf(r.Header.Get("Origin"))
+	if host == "" {
+		host = domains.HostOf(r.Header.Get("Referer"))
+	}
+	if host != "" {
+		if !m.Allows(host) {
+			return refuse
+		}
+		return nil
+	}
+	kept, keptIdx := d.Messages[:0], d.Indexes[:0]
+	for i, msg := range d.Messages {
+		if m.Allows(messageHost(&msg)) {
+			kept, keptIdx = append(kept, msg), append(keptIdx, d.Indexes[i])
+			continue
+		}
+		if single {
+			return refuse
+		}
+		d.Rejected = append(d.Rejected, Rejection{Index: d.Indexes[i], MessageID: msg.MessageID, Code: CodeDomain, Message: refuse.message})
+	}
+	d.Messages, d.Indexes = kept, keptIdx
+	return nil
+}
+
+func messageHost(m *Message) string {
+	if page, ok := m.Context["page"].(map[string]any); ok {
+		if u, ok := page["url"].(string); ok {
+			if h := domains.HostOf(u); h != "" {
+				return h
+			}
+		}
+	}
+	if m.Type == TypePage {
+		if u, ok := m.Properties["url"].(string); ok {
+			return domains.HostOf(u)
+		}
+	}
+	return ""
+}
+
+func writeError(w http.ResponseWriter, e *apiError) {
+	writeJSON(w, e.status, map[string]any{"success": false, "code": e.code, "message": e.message})
+}
+
+func writeJSON(w http.ResponseWriter, status int, body any) {
+	var buf bytes.Buffer
+	_ = json.NewEncoder(&buf).Encode(body)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// appSettings caches what every request of an app needs (trusted domains, the webhook
+// state) for a few seconds, so a settings change is effective within the TTL.
+type appSettings struct {
+	client *ent.Client
+	ttl    time.Duration
+	mu     sync.Mutex
+	byApp  map[int]cachedSettings
+}
+
+type cachedSettings struct {
+	domains      *domains.Matcher
+	webhookState []byte
+	fetched      time.Time
+}
+
+func (s *appSettings) get(ctx context.Context, appID int) (cachedSettings, error) {
+	s.mu.Lock()
+	c, ok := s.byApp[appID]
+	s.mu.Unlock()
+	if ok && time.Since(c.fetched) < s.ttl {
+		return c, nil
+	}
+	app, err := s.client.App.Get(ctx, appID)
+	if err != nil {
+		return cachedSettings{}, err
+	}
+	doms, err := s.client.TrustedDomain.Query().All(ctx)
+	if err != nil {
+		return cachedSettings{}, err
+	}
+	patterns := make([]string, 0, len(doms))
+	for _, d := range doms {
+		patterns = append(patterns, d.Domain)
+	}
+	c = cachedSettings{domains: domains.NewMatcher(patterns), fetched: time.Now()}
+	if app.WebhookHmacState != nil {
+		c.webhookState = *app.WebhookHmacState
+	}
+	s.mu.Lock()
+	s.byApp[appID] = c
+	s.mu.Unlock()
+	return c, nil
+}

@@ -1,0 +1,74 @@
+package ingest
+
+import (
+	"context"
+	"database/sql"
+	"strconv"
+	"strings"
+
+	"entgo.io/ent/dialect"
+
+	"github.com/peoplegraph/peoplegraph/ent"
+)
+
+// dbtx runs the hand-written statements of a batch inside its Ent transaction. They
+// bypass Ent's privacy policies, so every one of them names the app id itself.
+type dbtx struct {
+	tx      *ent.Tx
+	dialect string
+}
+
+func (d dbtx) postgres() bool { return d.dialect == dialect.Postgres }
+
+// rebind turns the ? placeholders the statements are written with into PostgreSQL's $n.
+func (d dbtx) rebind(q string) string {
+	if !d.postgres() {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(q[i])
+	}
+	return b.String()
+}
+
+func (d dbtx) exec(ctx context.Context, q string, args ...any) (int64, error) {
+	res, err := d.tx.ExecContext(ctx, d.rebind(q), args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+func (d dbtx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return d.tx.QueryContext(ctx, d.rebind(q), args...)
+}
+
+// placeholders returns "(?, ?, …), (…)" for rows of n values.
+func placeholders(rows, n int) string {
+	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")"
+	return strings.TrimSuffix(strings.Repeat(one+", ", rows), ", ")
+}
+
+// list returns "?, ?, …" for n values.
+func list(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// chunks splits n items into runs that keep a statement's parameters under both
+// databases' limits.
+func chunks(n, perRow int) [][2]int {
+	size := 20000 / perRow
+	var out [][2]int
+	for start := 0; start < n; start += size {
+		out = append(out, [2]int{start, min(start+size, n)})
+	}
+	return out
+}
