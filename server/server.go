@@ -36,6 +36,7 @@ type Server struct {
 	cfg     Config
 	deps    Deps
 	handler http.Handler
+	ingest  *ingest.Service
 	Metrics *Metrics
 }
 
@@ -96,7 +97,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	r.Get("/playground/*", pg.ServeHTTP)
 
 	// Segment's browser library posts from any site; trusted domains decide, not CORS.
-	ingestion := ingest.NewHTTP(ingest.NewService(deps.DB, deps.Logger), deps.Authenticator, deps.Logger, ingest.NewMetrics(s.Metrics.Registry))
+	s.ingest = ingest.NewService(deps.DB, deps.Logger)
+	ingestion := ingest.NewHTTP(s.ingest, deps.Authenticator, deps.Logger, ingest.NewMetrics(s.Metrics.Registry))
 	r.With(cors.Handler(cors.Options{
 		AllowedOrigins: []string{"*"},
 		AllowedMethods: []string{http.MethodPost, http.MethodOptions},
@@ -136,6 +138,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
+	go s.ingest.RunRetention(ctx)
 	select {
 	case err := <-errc:
 		return err
