@@ -150,3 +150,9 @@ func normalizeTime(s string) string {
 	}
 	return string(b)
 }
+
+// ParseTime parses the ISO-8601 / RFC 3339 strings accepted for DATETIME values. Message
+// timestamps use it too, so a time that types as DATETIME is also a valid timestamp.
+func ParseTime(s string) (time.Time, bool) {
+	return parseTimeString(s)
+}

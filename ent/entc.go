@@ -35,6 +35,7 @@ func main() {
 			gen.FeatureGlobalID,
 			gen.FeatureNamedEdges,
 			gen.FeatureIntercept,
+			gen.FeatureLock,
 		},
 	}, entc.Extensions(ex))
 	if err != nil {
