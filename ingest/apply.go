@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lib/pq"
+
 	"github.com/peoplegraph/peoplegraph/attribute"
 	"github.com/peoplegraph/peoplegraph/ent"
 	"github.com/peoplegraph/peoplegraph/ent/pageview"
@@ -136,7 +138,17 @@ func (b *batch) updateProfiles(ctx context.Context, table string, columns []stri
 		if err != nil {
 			return fmt.Errorf("encode %s update: %w", table, err)
 		}
-		if _, err := b.db.exec(ctx, query, b.now, doc, b.appID); err != nil {
+		args := []any{b.now, doc, b.appID}
+		if b.db.postgres() {
+			// The id list lets the planner reach the rows through the primary key; the
+			// recordset alone is estimated too coarsely and invites a full scan.
+			ids := make([]int64, 0, c[1]-c[0])
+			for _, r := range rows[c[0]:c[1]] {
+				ids = append(ids, int64(r.id))
+			}
+			args = append(args, pq.Array(ids))
+		}
+		if _, err := b.db.exec(ctx, query, args...); err != nil {
 			return fmt.Errorf("update %s: %w", table, err)
 		}
 	}
@@ -205,7 +217,7 @@ func (b *batch) updateStatement(table string, columns []string, withActivity boo
 		return fmt.Sprintf(`UPDATE %s AS t SET %s
 			FROM jsonb_to_recordset(?::jsonb) AS v(id bigint, page_views int, first_seen timestamptz,
 				last_seen timestamptz, user_id text, fields jsonb, sets jsonb, removes jsonb)
-			WHERE t.id = v.id AND t.app_id = ?`, table, strings.Join(set, ",\n"))
+			WHERE t.id = v.id AND t.app_id = ? AND t.id = ANY(?::bigint[])`, table, strings.Join(set, ",\n"))
 	}
 	for _, c := range columns {
 		set = append(set, fmt.Sprintf("%[1]s = CASE WHEN json_type(v.fields, '$.%[1]s') IS NOT NULL THEN json_extract(v.fields, '$.%[1]s') ELSE %[2]s.%[1]s END", c, table))

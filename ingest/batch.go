@@ -17,6 +17,7 @@ import (
 	"github.com/peoplegraph/peoplegraph/ent/attributedefinition"
 	"github.com/peoplegraph/peoplegraph/ent/identity"
 	"github.com/peoplegraph/peoplegraph/ingest/standard"
+	"github.com/peoplegraph/peoplegraph/storage"
 )
 
 // userRef names a user within a batch: a database id, or -(i+1) for the i-th user the
@@ -84,6 +85,8 @@ type batch struct {
 	defs       definitions
 	rejected   map[int]*rejection
 	merges     []merge
+	// claimed holds the message ids this batch stored first.
+	claimed map[string]bool
 }
 
 // write stores msgs. It returns how many were new (the others had been stored before).
@@ -155,6 +158,7 @@ func (b *batch) claimMessageIDs(ctx context.Context, msgs []Message) ([]Message,
 			fresh = append(fresh, m)
 		}
 	}
+	b.claimed = claimed
 	return fresh, nil
 }
 
@@ -349,63 +353,73 @@ func (b *batch) loadCompanies(ctx context.Context, msgs []Message) error {
 	return find(missing)
 }
 
-// upsertEventDefinitions creates the event definitions of the batch's track calls and
-// adds their occurrences, in one statement.
+// upsertEventDefinitions finds or creates the event definitions of the batch's track
+// calls. Occurrence counts are not kept on the definition: every batch would update the
+// same few hot rows, which serializes concurrent batches on PostgreSQL; they are counted
+// from event_occurrences when asked for.
 func (b *batch) upsertEventDefinitions(ctx context.Context, msgs []Message) error {
 	b.events = map[string]int{}
-	type agg struct {
-		n    int
-		last time.Time
-	}
-	byName := map[string]*agg{}
+	seen := map[string]bool{}
 	for _, m := range msgs {
-		if m.Type != TypeTrack {
-			continue
-		}
-		a := byName[m.Event]
-		if a == nil {
-			a = &agg{}
-			byName[m.Event] = a
-		}
-		a.n++
-		if m.Time.After(a.last) {
-			a.last = m.Time
+		if m.Type == TypeTrack {
+			seen[m.Event] = true
 		}
 	}
-	if len(byName) == 0 {
+	if len(seen) == 0 {
 		return nil
 	}
-	names := slices.Sorted(maps.Keys(byName))
-	for _, c := range chunks(len(names), 6) {
-		part := names[c[0]:c[1]]
-		args := make([]any, 0, len(part)*6)
-		for _, n := range part {
-			args = append(args, b.appID, n, byName[n].n, byName[n].last, b.now, b.now)
-		}
-		rows, err := b.db.query(ctx, `INSERT INTO event_definitions (app_id, name, occurrences, last_seen, created_at, updated_at) VALUES `+
-			placeholders(len(part), 6)+` ON CONFLICT (app_id, name) DO UPDATE SET
-			occurrences = event_definitions.occurrences + excluded.occurrences,
-			last_seen = `+later("event_definitions.last_seen", "excluded.last_seen")+`,
-			updated_at = excluded.updated_at
-			RETURNING id, name`, args...)
-		if err != nil {
-			return fmt.Errorf("upsert event definitions: %w", err)
-		}
-		for rows.Next() {
-			var id int
-			var name string
-			if err := rows.Scan(&id, &name); err != nil {
-				rows.Close()
+	names := slices.Sorted(maps.Keys(seen))
+	find := func(names []string) error {
+		for _, c := range chunks(len(names), 1) {
+			part := names[c[0]:c[1]]
+			args := []any{b.appID}
+			for _, n := range part {
+				args = append(args, n)
+			}
+			rows, err := b.db.query(ctx, `SELECT id, name FROM event_definitions WHERE app_id = ? AND name IN (`+list(len(part))+`)`, args...)
+			if err != nil {
+				return fmt.Errorf("find event definitions: %w", err)
+			}
+			for rows.Next() {
+				var id int
+				var name string
+				if err := rows.Scan(&id, &name); err != nil {
+					rows.Close()
+					return err
+				}
+				b.events[name] = id
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
 				return err
 			}
-			b.events[name] = id
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
+		return nil
+	}
+	if err := find(names); err != nil {
+		return err
+	}
+	var missing []string
+	for _, n := range names {
+		if _, ok := b.events[n]; !ok {
+			missing = append(missing, n)
 		}
 	}
-	return nil
+	if len(missing) == 0 {
+		return nil
+	}
+	for _, c := range chunks(len(missing), 5) {
+		part := missing[c[0]:c[1]]
+		args := make([]any, 0, len(part)*5)
+		for _, n := range part {
+			args = append(args, b.appID, n, 0, b.now, b.now)
+		}
+		if _, err := b.db.exec(ctx, `INSERT INTO event_definitions (app_id, name, occurrences, created_at, updated_at) VALUES `+
+			placeholders(len(part), 5)+` ON CONFLICT DO NOTHING`, args...); err != nil {
+			return fmt.Errorf("create event definitions: %w", err)
+		}
+	}
+	return find(missing)
 }
 
 // later is the later of two nullable times, in SQL both dialects run.
@@ -462,9 +476,9 @@ func (b *batch) customKeys(msgs []Message) map[definitionKey]bool {
 }
 
 // loadDefinitions reads the definitions of every key the batch uses, creating STRING
-// definitions for keys seen for the first time. On PostgreSQL the rows are read FOR
-// SHARE, so an admin's type change waits for this batch (and the batch for it): values
-// are never written by a type that is being changed.
+// definitions for keys seen for the first time. It holds the app's definitions lock
+// shared (storage.LockDefinitions), so an admin's type change waits for this batch and
+// the batch for it: values are never written by a type that is being changed.
 func (b *batch) loadDefinitions(ctx context.Context, msgs []Message) error {
 	want := b.customKeys(msgs)
 	b.defs = definitions{}
@@ -477,13 +491,12 @@ func (b *batch) loadDefinitions(ctx context.Context, msgs []Message) error {
 		keys[k.key] = true
 	}
 	keyList := slices.Sorted(maps.Keys(keys))
+	if err := storage.LockDefinitions(ctx, b.db.tx, b.db.dialect, b.appID, true); err != nil {
+		return fmt.Errorf("lock attribute definitions: %w", err)
+	}
 	read := func() error {
 		for _, c := range chunks(len(keyList), 1) {
-			q := b.db.tx.AttributeDefinition.Query().Where(attributedefinition.KeyIn(keyList[c[0]:c[1]]...))
-			if b.db.postgres() {
-				q = q.ForShare()
-			}
-			defs, err := q.All(ctx)
+			defs, err := b.db.tx.AttributeDefinition.Query().Where(attributedefinition.KeyIn(keyList[c[0]:c[1]]...)).All(ctx)
 			if err != nil {
 				return fmt.Errorf("read attribute definitions: %w", err)
 			}

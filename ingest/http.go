@@ -112,11 +112,10 @@ func (h *HTTP) handle(kind string) http.HandlerFunc {
 		}
 		h.metrics.batchSize.Observe(float64(len(decoded.Messages) + len(decoded.Rejected)))
 		start := time.Now()
-		fresh, err := h.svc.Write(ctx, v.AppID, decoded.Messages)
+		fresh, err := h.svc.WriteGrouped(ctx, v.AppID, decoded.Messages)
 		if err != nil {
 			// Nothing of the request was committed, so a retry is always safe.
 			h.logger.ErrorContext(ctx, "ingest write failed", "app_id", v.AppID, "messages", len(decoded.Messages), "error", err)
-			w.Header().Set("Retry-After", retryAfter)
 			writeError(w, &apiError{http.StatusServiceUnavailable, CodeUnavailable, "could not store the messages; retry later"})
 			return
 		}
@@ -255,6 +254,10 @@ func messageHost(m *Message) string {
 }
 
 func writeError(w http.ResponseWriter, e *apiError) {
+	if e.status == http.StatusServiceUnavailable {
+		// Every 503 is temporary (PRODUCT.md 2), wherever the database failed.
+		w.Header().Set("Retry-After", retryAfter)
+	}
 	writeJSON(w, e.status, map[string]any{"success": false, "code": e.code, "message": e.message})
 }
 

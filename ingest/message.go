@@ -141,6 +141,7 @@ func DecodeBatch(body []byte, received time.Time) (*Decoded, error) {
 		m, rej := decodeOne(raw, "", env.Context, env.SentAt, received)
 		if rej != nil {
 			rej.Index = i
+			rej.MessageID = rejectedMessageID(raw)
 			out.Rejected = append(out.Rejected, *rej)
 			continue
 		}
@@ -165,6 +166,24 @@ func DecodeSingle(body []byte, typ string, received time.Time) (*Decoded, error)
 	}
 	_ = json.Unmarshal(body, &wk)
 	return &Decoded{Messages: []Message{m}, Indexes: []int{0}, WriteKey: stringOf(wk.WriteKey)}, nil
+}
+
+// rejectedMessageID is the messageId of a message that failed validation, when it has a
+// valid one, so that the rejection names it (PRODUCT.md 2).
+func rejectedMessageID(raw []byte) string {
+	var m struct {
+		MessageID any `json:"messageId"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if dec.Decode(&m) != nil {
+		return ""
+	}
+	id, err := idField("messageId", m.MessageID, MaxMessageIDLen)
+	if err != nil {
+		return ""
+	}
+	return id
 }
 
 func checkObject(body []byte) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/peoplegraph/peoplegraph/storage"
@@ -15,6 +16,9 @@ type Service struct {
 	db     *storage.DB
 	logger *slog.Logger
 	now    func() time.Time
+
+	groupOnce sync.Once
+	groups    *groupCommitter
 }
 
 // NewService returns a Service over db.
@@ -29,23 +33,28 @@ func NewService(db *storage.DB, logger *slog.Logger) *Service {
 // new; the others had been stored before and changed nothing. It returns only after
 // the commit.
 func (s *Service) Write(ctx context.Context, appID int, msgs []Message) (int, error) {
+	claimed, err := s.write(ctx, appID, msgs)
+	return len(claimed), err
+}
+
+// write runs one transaction and returns the message ids it stored.
+func (s *Service) write(ctx context.Context, appID int, msgs []Message) (map[string]bool, error) {
 	if len(msgs) == 0 {
-		return 0, nil
+		return nil, nil
 	}
 	tx, err := s.db.Client.Tx(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("begin: %w", err)
+		return nil, fmt.Errorf("begin: %w", err)
 	}
 	b := &batch{db: dbtx{tx: tx, dialect: s.db.Dialect}, appID: appID, now: s.now().UTC()}
-	n, err := b.write(ctx, msgs)
-	if err != nil {
+	if _, err := b.write(ctx, msgs); err != nil {
 		if rerr := tx.Rollback(); rerr != nil {
 			s.logger.WarnContext(ctx, "rollback failed", "error", rerr)
 		}
-		return 0, err
+		return nil, err
 	}
 	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("commit: %w", err)
+		return nil, fmt.Errorf("commit: %w", err)
 	}
-	return n, nil
+	return b.claimed, nil
 }

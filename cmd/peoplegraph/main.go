@@ -48,6 +48,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return appsCommand(ctx, env, rest)
 	case "keys":
 		return keysCommand(ctx, env, rest)
+	case "bench":
+		return benchCommand(ctx, env, rest)
 	case "healthcheck":
 		return healthcheck(ctx, env, rest)
 	case "help", "-h", "--help":
@@ -65,6 +67,7 @@ const usage = `usage:
   peoplegraph keys create --app ID --kind ADMIN|SEGMENT --name NAME [--json]
   peoplegraph keys revoke --app ID KEY_ID
   peoplegraph healthcheck [--url URL]    exit 0 when the server answers ready
+  peoplegraph bench [flags]              measure ingestion against plain SQL (docs/benchmarks.md)
 Run a command with -h for its flags.
 `
 

@@ -1,0 +1,125 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"time"
+
+	"entgo.io/ent/dialect"
+
+	"github.com/peoplegraph/peoplegraph/storage"
+)
+
+// baseline writes the rows ingestion writes for the same mix — message ids, page views,
+// occurrences, the counters of the users — with plain multi-row SQL in one transaction
+// per call, and nothing else: no decoding, identity resolution or typing. It is the
+// ceiling ingestion is compared with.
+type baseline struct {
+	db    *storage.DB
+	appID int
+	gen   *generator
+
+	once    sync.Once
+	users   []int64
+	eventID int64
+	err     error
+}
+
+func (b *baseline) load(ctx context.Context) error {
+	b.once.Do(func() {
+		rows, err := b.db.SQL.QueryContext(ctx, b.rebind(`SELECT id FROM users WHERE app_id = ?`), b.appID)
+		if err != nil {
+			b.err = err
+			return
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			rows.Scan(&id)
+			b.users = append(b.users, id)
+		}
+		b.err = b.db.SQL.QueryRowContext(ctx, b.rebind(`SELECT id FROM event_definitions WHERE app_id = ? LIMIT 1`), b.appID).Scan(&b.eventID)
+	})
+	return b.err
+}
+
+func (b *baseline) rebind(q string) string {
+	if b.db.Dialect != dialect.Postgres {
+		return q
+	}
+	var out strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			fmt.Fprintf(&out, "$%d", n)
+			continue
+		}
+		out.WriteRune(r)
+	}
+	return out.String()
+}
+
+func (b *baseline) batch(ctx context.Context, n int) error {
+	if err := b.load(ctx); err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	var ids, pages, tracks []any
+	var touched []any
+	var pageRows, trackRows int
+	for range n {
+		user := b.users[rand.IntN(len(b.users))]
+		msgID := b.gen.id()
+		ids = append(ids, b.appID, msgID, now)
+		switch b.gen.pickType() {
+		case "page":
+			pages = append(pages, b.appID, user, "PAGE", "https://example.com/pricing", `{"referrer":"https://google.com/"}`, now, msgID, now)
+			pageRows++
+			touched = append(touched, user)
+		case "track":
+			tracks = append(tracks, b.appID, user, b.eventID, "Event 00", `{"value":1,"currency":"EUR"}`, now, msgID, now)
+			trackRows++
+		default:
+			touched = append(touched, user)
+		}
+	}
+	tx, err := b.db.SQL.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	exec := func(q string, args ...any) error {
+		_, err := tx.ExecContext(ctx, b.rebind(q), args...)
+		return err
+	}
+	if err := exec(`INSERT INTO processed_messages (app_id, message_id, received_at) VALUES `+rows(n, 3), ids...); err != nil {
+		return err
+	}
+	if pageRows > 0 {
+		if err := exec(`INSERT INTO page_views (app_id, user_id, kind, url, properties, timestamp, message_id, received_at) VALUES `+rows(pageRows, 8), pages...); err != nil {
+			return err
+		}
+	}
+	if trackRows > 0 {
+		if err := exec(`INSERT INTO event_occurrences (app_id, user_id, event_definition_id, name, properties, timestamp, message_id, received_at) VALUES `+rows(trackRows, 8), tracks...); err != nil {
+			return err
+		}
+	}
+	if len(touched) > 0 {
+		args := append([]any{now, b.appID}, touched...)
+		if err := exec(`UPDATE users SET page_views = page_views + 1, last_seen = ? WHERE app_id = ? AND id IN (`+
+			strings.TrimSuffix(strings.Repeat("?, ", len(touched)), ", ")+`)`, args...); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+func rows(n, per int) string {
+	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", per), ", ") + ")"
+	return strings.TrimSuffix(strings.Repeat(one+", ", n), ", ")
+}
