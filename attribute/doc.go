@@ -33,7 +33,7 @@
 //	DATETIME  string "2006-01-02T15:04:05.000000Z" (UTC, always six fractional digits, so
 //	          text order is time order; finer precision is truncated)
 //	FIXED     string, or []string in choice order without duplicates when AllowMultiple
-//	JSON      the decoded value, unchanged
+//	JSON      the decoded value, unchanged but for numbers no float64 holds (1e400), kept as text
 //
 // Text anywhere in a stored value (strings, and map keys in JSON values) has NUL
 // characters and invalid UTF-8 replaced by U+FFFD, because PostgreSQL jsonb cannot hold

@@ -178,7 +178,15 @@ func (c *cleaner) clean(v any, depth int) (out any, changed, ok bool) {
 		s := sanitize(x)
 		return s, s != x, true
 	case json.Number:
-		return v, false, isJSONNumber(string(x))
+		if !isJSONNumber(string(x)) {
+			return nil, false, false
+		}
+		// A number no float64 holds (1e400, 1e-400) could be stored but never read back
+		// by a JSON decoder that uses float64, so it is kept as its text.
+		if _, err := strconv.ParseFloat(string(x), 64); err != nil {
+			return string(x), true, true
+		}
+		return v, false, true
 	case float64, float32:
 		f, _ := floatOf(x)
 		return v, false, !math.IsNaN(f) && !math.IsInf(f, 0)
