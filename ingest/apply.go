@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/lib/pq"
 
@@ -173,8 +174,8 @@ func (b *batch) updateDoc(r profileRow) map[string]any {
 	}
 	doc := map[string]any{"id": r.id, "fields": fields, "sets": sets, "removes": removes, "removals": removals}
 	doc["page_views"] = a.pageViews
-	if !a.firstSeen.IsZero() {
-		doc["first_seen"] = b.timeText(a.firstSeen)
+	if a.firstSeen != nil {
+		doc["first_seen"] = b.timeText(*a.firstSeen)
 	}
 	if a.lastSeen != nil {
 		doc["last_seen"] = b.timeText(*a.lastSeen)
@@ -289,7 +290,7 @@ func (b *batch) pageView(pv pageViewRow, user int) *ent.PageViewCreate {
 	for k, v := range m.Properties {
 		if slices.Contains(pageViewKeys, k) {
 			if s, ok := v.(string); ok {
-				s := truncate(s, 2048)
+				s := truncate(cleanText(s), 2048)
 				text[k] = &s
 				continue
 			}
@@ -435,6 +436,14 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return strings.ToValidUTF8(s[:n], "")
+}
+
+// cleanText makes s storable in a text column: PostgreSQL refuses NUL and invalid UTF-8.
+func cleanText(s string) string {
+	if strings.IndexByte(s, 0) < 0 && utf8.ValidString(s) {
+		return s
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }
 
 // sanitizeJSON makes free-form properties storable: the attribute package's JSON rule

@@ -35,7 +35,7 @@ type activity struct {
 	fields    standard.Fields
 	attrs     map[string]any // nil value: remove
 	pageViews int
-	firstSeen time.Time
+	firstSeen *time.Time // nil: no call yet (a time.Time zero value is a valid year-1 time)
 	lastSeen  *time.Time
 	userID    string // a userId given to an anonymous profile
 }
@@ -720,8 +720,9 @@ func (b *batch) plan(m *Message) {
 	}
 	ref := b.resolve(m)
 	a := b.activity(ref)
-	if a.firstSeen.IsZero() || m.Time.Before(a.firstSeen) {
-		a.firstSeen = m.Time
+	if a.firstSeen == nil || m.Time.Before(*a.firstSeen) {
+		t := m.Time
+		a.firstSeen = &t
 	}
 	if m.Context != nil {
 		a.setFields(standard.Context(m.Context))

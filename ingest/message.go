@@ -390,6 +390,13 @@ func timeField(name string, v any) (*time.Time, error) {
 		if !ok {
 			return nil, fmt.Errorf("%s %q is not an ISO-8601 time", name, x)
 		}
+		// Years 1–9999 in UTC, to the microsecond: what both databases store and read
+		// back (SQLite's text form of year 0 or 10000 cannot be read into a time, and
+		// PostgreSQL refuses year 0, which would be answered 503 and retried forever).
+		t = t.UTC().Truncate(time.Microsecond)
+		if y := t.Year(); y < 1 || y > 9999 {
+			return nil, fmt.Errorf("%s %q is outside the years 1 to 9999 (UTC)", name, x)
+		}
 		return &t, nil
 	default:
 		return nil, fmt.Errorf("%s must be an ISO-8601 string", name)
