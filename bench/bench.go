@@ -71,7 +71,9 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	srv, err := server.New(server.DefaultConfig(), server.Deps{DB: db, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	cfg0 := server.DefaultConfig()
+	cfg0.IngestRateLimit = 0 // the benchmark is the load; it must not be throttled
+	srv, err := server.New(cfg0, server.Deps{DB: db, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		return err
 	}

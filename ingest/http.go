@@ -8,12 +8,14 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/httprate"
 
 	"github.com/peoplegraph/peoplegraph/auth"
 	"github.com/peoplegraph/peoplegraph/domains"
@@ -31,6 +33,7 @@ const (
 	CodeDomain          = "domain_not_trusted"
 	CodeBadSignature    = "bad_signature"
 	CodeUnavailable     = "unavailable"
+	CodeRateLimited     = "rate_limited"
 )
 
 // retryAfter is what a 503 asks Segment's clients to wait.
@@ -45,11 +48,19 @@ type HTTP struct {
 	settings *appSettings
 }
 
-// NewHTTP returns the /v1 routes.
-func NewHTTP(svc *Service, authn *auth.Authenticator, logger *slog.Logger, metrics *Metrics) http.Handler {
+// NewHTTP returns the /v1 routes. rateLimit bounds the requests per second of one key
+// (0: no limit).
+func NewHTTP(svc *Service, authn *auth.Authenticator, logger *slog.Logger, metrics *Metrics, rateLimit int) http.Handler {
 	h := &HTTP{svc: svc, authn: authn, logger: logger, metrics: metrics,
 		settings: &appSettings{client: svc.db.Client, ttl: 2 * time.Second, byApp: map[int]cachedSettings{}}}
 	r := chi.NewRouter()
+	if rateLimit > 0 {
+		r.Use(httprate.LimitBy(rateLimit, time.Second, rateKey,
+			httprate.WithLimitHandler(func(w http.ResponseWriter, _ *http.Request) {
+				// Segment's clients honour Retry-After on 429 (httprate sets it).
+				writeError(w, &apiError{http.StatusTooManyRequests, CodeRateLimited, "too many requests for this key; retry later"})
+			})))
+	}
 	r.Post("/batch", h.handle("batch"))
 	r.Post("/import", h.handle("batch"))
 	for _, t := range []string{TypeIdentify, TypeTrack, TypePage, TypeScreen, TypeGroup, TypeAlias} {
@@ -174,6 +185,22 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *apiError) {
 		return nil, &apiError{http.StatusBadRequest, CodeInvalid, "could not read the body"}
 	}
 	return body, nil
+}
+
+// rateKey counts requests by the key they present (hashed: the limiter's memory holds no
+// secrets), or by client address when the key travels in the body.
+func rateKey(r *http.Request) (string, error) {
+	if user, _, ok := r.BasicAuth(); ok && user != "" {
+		return auth.Hash(user), nil
+	}
+	if scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
+		return auth.Hash(strings.TrimSpace(token)), nil
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	return "addr:" + host, nil
 }
 
 // authenticate takes the key from HTTP Basic (user name), a Bearer token, or the body's

@@ -18,6 +18,8 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// MaxGraphQLBody bounds a GraphQL request body, in bytes.
 	MaxGraphQLBody int64
+	// IngestRateLimit bounds the ingestion requests per second of one key; 0 turns it off.
+	IngestRateLimit int
 }
 
 // DefaultConfig returns the defaults of every setting.
@@ -26,6 +28,7 @@ func DefaultConfig() Config {
 		Addr:            ":8080",
 		ShutdownTimeout: 20 * time.Second,
 		MaxGraphQLBody:  1 << 20,
+		IngestRateLimit: 2000,
 	}
 }
 
@@ -37,6 +40,9 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("shutdown timeout must be positive"))
+	}
+	if c.IngestRateLimit < 0 {
+		errs = append(errs, errors.New("ingest rate limit must be 0 (off) or positive"))
 	}
 	if c.MaxGraphQLBody <= 0 {
 		errs = append(errs, errors.New("GraphQL body limit must be positive"))

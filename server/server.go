@@ -98,7 +98,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 
 	// Segment's browser library posts from any site; trusted domains decide, not CORS.
 	s.ingest = ingest.NewService(deps.DB, deps.Logger)
-	ingestion := ingest.NewHTTP(s.ingest, deps.Authenticator, deps.Logger, ingest.NewMetrics(s.Metrics.Registry))
+	ingestion := ingest.NewHTTP(s.ingest, deps.Authenticator, deps.Logger, ingest.NewMetrics(s.Metrics.Registry), cfg.IngestRateLimit)
 	r.With(cors.Handler(cors.Options{
 		AllowedOrigins: []string{"*"},
 		AllowedMethods: []string{http.MethodPost, http.MethodOptions},

@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -67,4 +68,16 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// intEnv reads an integer default from the environment; a malformed value is reported by
+// validation as the flag's value would be.
+func intEnv(env environment, name string, def int) int {
+	if v := env.getenv(name); v != "" {
+		if n, err := strconv.Atoi(v); err == nil {
+			return n
+		}
+		return -1
+	}
+	return def
 }

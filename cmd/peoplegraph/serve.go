@@ -22,11 +22,12 @@ func serve(ctx context.Context, env environment, args []string) error {
 	segmentKey := s.string("bootstrap-segment-key", "PEOPLEGRAPH_BOOTSTRAP_SEGMENT_KEY", "", "secret of the Default app's first SEGMENT key (first start only; random when empty)")
 	logLevel := s.string("log-level", "PEOPLEGRAPH_LOG_LEVEL", "info", "debug, info, warn or error")
 	logFormat := s.string("log-format", "PEOPLEGRAPH_LOG_FORMAT", "json", "json or text")
+	rate := s.fs.Int("ingest-rate-limit", intEnv(env, "PEOPLEGRAPH_INGEST_RATE_LIMIT", cfg.IngestRateLimit), "ingestion requests per second per key; 0 turns the limit off (env PEOPLEGRAPH_INGEST_RATE_LIMIT)")
 	shutdown := s.duration("shutdown-timeout", "PEOPLEGRAPH_SHUTDOWN_TIMEOUT", cfg.ShutdownTimeout, "how long requests in flight may finish after SIGTERM")
 	if err := s.parse(args); err != nil {
 		return err
 	}
-	cfg.Addr, cfg.CORSOrigins, cfg.ShutdownTimeout = *addr, splitList(*cors), *shutdown
+	cfg.Addr, cfg.CORSOrigins, cfg.ShutdownTimeout, cfg.IngestRateLimit = *addr, splitList(*cors), *shutdown, *rate
 	if err := cfg.Validate(); err != nil {
 		return err
 	}

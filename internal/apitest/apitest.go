@@ -34,6 +34,8 @@ type Options struct {
 	Wrap func(http.Handler) http.Handler
 	// AuthCacheTTL overrides the authenticator's cache (default: the production TTL).
 	AuthCacheTTL time.Duration
+	// Config edits the server configuration (defaults: server.DefaultConfig).
+	Config func(*server.Config)
 }
 
 // New builds the real server on db with one app, "Test".
@@ -48,7 +50,11 @@ func New(t testing.TB, db *storage.DB, opts Options) *Env {
 		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Authenticator: auth.NewAuthenticator(db.Client, opts.AuthCacheTTL),
 	}
-	srv, err := server.New(server.DefaultConfig(), deps)
+	cfg := server.DefaultConfig()
+	if opts.Config != nil {
+		opts.Config(&cfg)
+	}
+	srv, err := server.New(cfg, deps)
 	if err != nil {
 		t.Fatalf("server: %v", err)
 	}
