@@ -28,8 +28,15 @@ func TestUnknownUsersAreCreated(t *testing.T) {
 		if n := e.mustUser("12345"); str(n.UserID) != "12345" {
 			t.Errorf("numeric userId stored as %s", str(n.UserID))
 		}
-		if n := e.userCount(); n != 3 {
-			t.Errorf("%d users, want 3", n)
+		// The previous id is an identified user and the new userId is unknown: the
+		// profile is found by both from now on.
+		e.call(msg{"type": "identify", "userId": "u-11", "traits": msg{"email": "u11@example.com"}})
+		e.call(msg{"type": "alias", "previousId": "u-11", "userId": "u-11-renamed"})
+		if e.mustUser("u-11-renamed").ID != e.mustUser("u-11").ID {
+			t.Error("alias to a new userId of an identified user made two profiles")
+		}
+		if n := e.userCount(); n != 4 {
+			t.Errorf("%d users, want 4", n)
 		}
 	})
 }
@@ -110,14 +117,10 @@ func TestSeveralAnonymousIDs(t *testing.T) {
 	})
 }
 
-// aliasFixture makes two profiles with history: "old" (userId) and "new", and returns
-// the times used.
-func aliasFixture(t *testing.T, e *env, oldCalls, newCalls []msg) {
-	t.Helper()
-	for _, m := range oldCalls {
-		e.call(m)
-	}
-	for _, m := range newCalls {
+// sendAll posts each message to its own endpoint, in order.
+func (e *env) sendAll(msgs []msg) {
+	e.t.Helper()
+	for _, m := range msgs {
 		e.call(m)
 	}
 }
@@ -127,14 +130,15 @@ func TestAliasMergesProfiles(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, db *storage.DB) {
 		e := newEnv(t, db)
 		t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-		aliasFixture(t, e, []msg{
+		e.sendAll([]msg{
 			{"type": "identify", "userId": "old", "timestamp": iso(t0), "traits": msg{"email": "old@example.com", "plan": "free", "only_old": "x", "city_note": nil}},
 			{"type": "page", "userId": "old", "timestamp": iso(t0.Add(time.Hour))},
 			{"type": "page", "userId": "old", "timestamp": iso(t0.Add(2 * time.Hour))},
 			{"type": "track", "userId": "old", "event": "Old Event", "timestamp": iso(t0.Add(3 * time.Hour))},
 			{"type": "group", "userId": "old", "groupId": "shared-co"},
 			{"type": "group", "userId": "old", "groupId": "old-co"},
-		}, []msg{
+		})
+		e.sendAll([]msg{
 			{"type": "identify", "userId": "new", "timestamp": iso(t0.Add(48 * time.Hour)), "traits": msg{"plan": "pro", "firstName": "Neu"}},
 			{"type": "page", "userId": "new", "timestamp": iso(t0.Add(72 * time.Hour))},
 			{"type": "track", "userId": "new", "event": "New Event", "timestamp": iso(t0.Add(72 * time.Hour))},
@@ -219,8 +223,15 @@ func TestAliasOfAnAnonymousID(t *testing.T) {
 		if e.mustUser("ghost").ID != e.mustUser("ghost-prev").ID {
 			t.Error("alias of two unknown ids made two profiles")
 		}
-		if n := e.userCount(); n != 3 {
-			t.Errorf("%d users, want 3", n)
+		// The previous id is an identified user and the new userId is unknown: the
+		// profile is found by both from now on.
+		e.call(msg{"type": "identify", "userId": "u-11", "traits": msg{"email": "u11@example.com"}})
+		e.call(msg{"type": "alias", "previousId": "u-11", "userId": "u-11-renamed"})
+		if e.mustUser("u-11-renamed").ID != e.mustUser("u-11").ID {
+			t.Error("alias to a new userId of an identified user made two profiles")
+		}
+		if n := e.userCount(); n != 4 {
+			t.Errorf("%d users, want 4", n)
 		}
 	})
 }
