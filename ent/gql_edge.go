@@ -9,7 +9,7 @@ import (
 )
 
 func (_m *Company) Users(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*UserOrder,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *UserOrder,
 ) (*UserConnection, error) {
 	opts := []UserPaginateOption{
 		WithUserOrder(orderBy),

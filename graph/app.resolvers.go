@@ -7,11 +7,112 @@ package graph
 
 import (
 	"context"
+	"time"
 
+	"github.com/peoplegraph/peoplegraph/auth"
+	"github.com/peoplegraph/peoplegraph/domains"
 	"github.com/peoplegraph/peoplegraph/ent"
 	"github.com/peoplegraph/peoplegraph/ent/apikey"
+	"github.com/peoplegraph/peoplegraph/ent/trusteddomain"
+	"github.com/peoplegraph/peoplegraph/graph/generated"
+	"github.com/peoplegraph/peoplegraph/graph/model"
 	"github.com/peoplegraph/peoplegraph/viewer"
 )
+
+// WebhookSecretSet is the resolver for the webhookSecretSet field.
+func (r *appResolver) WebhookSecretSet(ctx context.Context, obj *ent.App) (bool, error) {
+	return obj.WebhookHmacState != nil && len(*obj.WebhookHmacState) > 0, nil
+}
+
+// CreateAPIKey is the resolver for the createApiKey field.
+func (r *mutationResolver) CreateAPIKey(ctx context.Context, input model.CreateAPIKeyInput) (*model.CreatedAPIKey, error) {
+	name, err := displayName("input.name", input.Name)
+	if err != nil {
+		return nil, err
+	}
+	v, _ := viewer.FromContext(ctx)
+	created, err := auth.CreateKey(ctx, r.Client, v.AppID, input.Kind, name, "")
+	if err != nil {
+		return nil, err
+	}
+	return &model.CreatedAPIKey{APIKey: created.Key, Secret: created.Secret}, nil
+}
+
+// RevokeAPIKey is the resolver for the revokeApiKey field.
+func (r *mutationResolver) RevokeAPIKey(ctx context.Context, id int, allowSelf *bool) (*ent.ApiKey, error) {
+	key, err := r.Client.ApiKey.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if v, _ := viewer.FromContext(ctx); v.KeyID == id && (allowSelf == nil || !*allowSelf) {
+		return nil, BadInput("id", "this is the key of the current request; pass allowSelf: true to revoke it anyway")
+	}
+	if key.RevokedAt != nil {
+		return key, nil
+	}
+	return key.Update().SetRevokedAt(time.Now().UTC()).Save(ctx)
+}
+
+// AddTrustedDomain is the resolver for the addTrustedDomain field.
+func (r *mutationResolver) AddTrustedDomain(ctx context.Context, domain string) (*ent.TrustedDomain, error) {
+	pattern, err := domains.Normalize(domain)
+	if err != nil {
+		return nil, BadInput("domain", err.Error())
+	}
+	// Adding a domain that is already trusted answers the existing one.
+	existing := r.Client.TrustedDomain.Query().Where(trusteddomain.Domain(pattern))
+	if d, err := existing.Clone().Only(ctx); err == nil || !ent.IsNotFound(err) {
+		return d, err
+	}
+	d, err := r.Client.TrustedDomain.Create().SetDomain(pattern).Save(ctx)
+	if ent.IsConstraintError(err) {
+		return existing.Only(ctx)
+	}
+	return d, err
+}
+
+// RemoveTrustedDomain is the resolver for the removeTrustedDomain field.
+func (r *mutationResolver) RemoveTrustedDomain(ctx context.Context, id int) (bool, error) {
+	if err := r.Client.TrustedDomain.DeleteOneID(id).Exec(ctx); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// SetWebhookSecret is the resolver for the setWebhookSecret field.
+func (r *mutationResolver) SetWebhookSecret(ctx context.Context, secret string) (bool, error) {
+	if secret == "" {
+		return false, BadInput("secret", "must not be empty; use clearWebhookSecret to remove the secret")
+	}
+	if len(secret) > maxWebhookSecret {
+		return false, BadInput("secret", "at most 1024 bytes")
+	}
+	if err := r.setWebhookSecret(ctx, secret); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// RotateWebhookSecret is the resolver for the rotateWebhookSecret field.
+func (r *mutationResolver) RotateWebhookSecret(ctx context.Context) (string, error) {
+	secret, err := newWebhookSecret()
+	if err != nil {
+		return "", err
+	}
+	if err := r.setWebhookSecret(ctx, secret); err != nil {
+		return "", err
+	}
+	return secret, nil
+}
+
+// ClearWebhookSecret is the resolver for the clearWebhookSecret field.
+func (r *mutationResolver) ClearWebhookSecret(ctx context.Context) (bool, error) {
+	v, _ := viewer.FromContext(ctx)
+	if err := r.Client.App.UpdateOneID(v.AppID).ClearWebhookHmacState().Exec(ctx); err != nil {
+		return false, err
+	}
+	return true, nil
+}
 
 // App is the resolver for the app field.
 func (r *queryResolver) App(ctx context.Context) (*ent.App, error) {
@@ -23,3 +124,13 @@ func (r *queryResolver) App(ctx context.Context) (*ent.App, error) {
 func (r *queryResolver) APIKeys(ctx context.Context) ([]*ent.ApiKey, error) {
 	return r.Client.ApiKey.Query().Order(ent.Asc(apikey.FieldID)).All(ctx)
 }
+
+// TrustedDomains is the resolver for the trustedDomains field.
+func (r *queryResolver) TrustedDomains(ctx context.Context) ([]*ent.TrustedDomain, error) {
+	return r.Client.TrustedDomain.Query().Order(trusteddomain.ByDomain(), trusteddomain.ByID()).All(ctx)
+}
+
+// Mutation returns generated.MutationResolver implementation.
+func (r *Resolver) Mutation() generated.MutationResolver { return &mutationResolver{r} }
+
+type mutationResolver struct{ *Resolver }

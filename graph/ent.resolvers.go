@@ -7,10 +7,38 @@ package graph
 
 import (
 	"context"
+	"fmt"
+	"time"
 
+	"entgo.io/contrib/entgql"
 	"github.com/peoplegraph/peoplegraph/ent"
 	"github.com/peoplegraph/peoplegraph/graph/generated"
 )
+
+// Users is the resolver for the users field.
+func (r *companyResolver) Users(ctx context.Context, obj *ent.Company, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.UserOrder) (*ent.UserConnection, error) {
+	p, err := pageOf(first, after, last, before)
+	if err != nil {
+		return nil, err
+	}
+	if k := userKeyset(orderBy); k.nullable {
+		return usersConnection(ctx, obj.QueryUsers(), p, k)
+	}
+	// Ent's edge resolver, which uses what the parent's CollectFields eager-loaded.
+	return obj.Users(ctx, after, p.first, before, p.last, orderBy)
+}
+
+// Occurrences is the resolver for the occurrences field.
+func (r *eventDefinitionResolver) Occurrences(ctx context.Context, obj *ent.EventDefinition) (int, error) {
+	s, err := r.eventStatsOf(ctx, obj)
+	return s.count, err
+}
+
+// LastSeen is the resolver for the lastSeen field.
+func (r *eventDefinitionResolver) LastSeen(ctx context.Context, obj *ent.EventDefinition) (*time.Time, error) {
+	s, err := r.eventStatsOf(ctx, obj)
+	return s.last, err
+}
 
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id int) (ent.Noder, error) {
@@ -19,10 +47,52 @@ func (r *queryResolver) Node(ctx context.Context, id int) (ent.Noder, error) {
 
 // Nodes is the resolver for the nodes field.
 func (r *queryResolver) Nodes(ctx context.Context, ids []int) ([]ent.Noder, error) {
+	if len(ids) > MaxPageSize {
+		return nil, BadInput("ids", fmt.Sprintf("at most %d ids", MaxPageSize))
+	}
 	return r.Client.Noders(ctx, ids)
+}
+
+// Companies is the resolver for the companies field.
+func (r *userResolver) Companies(ctx context.Context, obj *ent.User, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CompanyOrder) (*ent.CompanyConnection, error) {
+	p, err := pageOf(first, after, last, before)
+	if err != nil {
+		return nil, err
+	}
+	if k := companyKeyset(orderBy); k.nullable {
+		return companiesConnection(ctx, obj.QueryCompanies(), p, k)
+	}
+	// Ent's edge resolver, which uses what the parent's CollectFields eager-loaded.
+	return obj.Companies(ctx, after, p.first, before, p.last, orderBy)
+}
+
+// App returns generated.AppResolver implementation.
+func (r *Resolver) App() generated.AppResolver { return &appResolver{r} }
+
+// AttributeDefinition returns generated.AttributeDefinitionResolver implementation.
+func (r *Resolver) AttributeDefinition() generated.AttributeDefinitionResolver {
+	return &attributeDefinitionResolver{r}
+}
+
+// Company returns generated.CompanyResolver implementation.
+func (r *Resolver) Company() generated.CompanyResolver { return &companyResolver{r} }
+
+// EventDefinition returns generated.EventDefinitionResolver implementation.
+func (r *Resolver) EventDefinition() generated.EventDefinitionResolver {
+	return &eventDefinitionResolver{r}
 }
 
 // Query returns generated.QueryResolver implementation.
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
-type queryResolver struct{ *Resolver }
+// User returns generated.UserResolver implementation.
+func (r *Resolver) User() generated.UserResolver { return &userResolver{r} }
+
+type (
+	appResolver                 struct{ *Resolver }
+	attributeDefinitionResolver struct{ *Resolver }
+	companyResolver             struct{ *Resolver }
+	eventDefinitionResolver     struct{ *Resolver }
+	queryResolver               struct{ *Resolver }
+	userResolver                struct{ *Resolver }
+)

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strconv"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/peoplegraph/peoplegraph/ent"
@@ -47,6 +50,14 @@ func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 		if errors.As(err, &already) && already.Extensions["code"] != nil {
 			return gqlErr
 		}
+		if field, ok := argumentError(ctx, gqlErr); ok {
+			// gqlgen could not read an argument (a malformed cursor, say): the error's
+			// path runs on from the field into the argument.
+			gqlErr.Path = gqlErr.Path[:len(graphql.GetPath(ctx))]
+			gqlErr.Message = field + ": " + gqlErr.Message
+			gqlErr.Extensions = map[string]any{"code": CodeBadUserInput, "field": field}
+			return gqlErr
+		}
 		code, message, extra := classify(err)
 		if code == CodeInternal {
 			logger.ErrorContext(ctx, "graphql resolver failed", "path", gqlErr.Path.String(), "error", err)
@@ -61,6 +72,26 @@ func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 		}
 		return gqlErr
 	}
+}
+
+// argumentError recognizes an error gqlgen raised while reading a field's arguments:
+// it is presented in the context of the field, with a path that goes on from the
+// field's into the argument. It returns the argument's dotted name.
+func argumentError(ctx context.Context, err *gqlerror.Error) (string, bool) {
+	field := graphql.GetPath(ctx)
+	if len(err.Path) <= len(field) || err.Path[:len(field)].String() != field.String() {
+		return "", false
+	}
+	var parts []string
+	for _, p := range err.Path[len(field):] {
+		switch p := p.(type) {
+		case ast.PathName:
+			parts = append(parts, string(p))
+		case ast.PathIndex:
+			parts = append(parts, strconv.Itoa(int(p)))
+		}
+	}
+	return strings.Join(parts, "."), len(parts) > 0
 }
 
 func classify(err error) (code, message string, extra map[string]any) {

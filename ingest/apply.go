@@ -139,15 +139,21 @@ func (b *batch) updateProfiles(ctx context.Context, table string, columns []stri
 		if err != nil {
 			return fmt.Errorf("encode %s update: %w", table, err)
 		}
+		// The id list lets the planner reach the rows through the primary key; the
+		// recordset alone is estimated too coarsely and invites a full scan.
+		ids := make([]int64, 0, c[1]-c[0])
+		for _, r := range rows[c[0]:c[1]] {
+			ids = append(ids, int64(r.id))
+		}
 		args := []any{b.now, doc, b.appID}
 		if b.db.postgres() {
-			// The id list lets the planner reach the rows through the primary key; the
-			// recordset alone is estimated too coarsely and invites a full scan.
-			ids := make([]int64, 0, c[1]-c[0])
-			for _, r := range rows[c[0]:c[1]] {
-				ids = append(ids, int64(r.id))
-			}
 			args = append(args, pq.Array(ids))
+		} else {
+			idList, err := jsonText(ids)
+			if err != nil {
+				return err
+			}
+			args = append(args, idList)
 		}
 		if _, err := b.db.exec(ctx, query, args...); err != nil {
 			return fmt.Errorf("update %s: %w", table, err)
@@ -240,7 +246,7 @@ func (b *batch) updateStatement(table string, columns []string, withActivity boo
 			json_extract(value, '$.user_id') AS user_id, json_extract(value, '$.fields') AS fields,
 			json_extract(value, '$.sets') AS sets, json_extract(value, '$.removals') AS removals
 			FROM json_each(?)) AS v
-		WHERE %[1]s.id = v.id AND %[1]s.app_id = ?`, table, strings.Join(set, ",\n"))
+		WHERE %[1]s.id = v.id AND %[1]s.app_id = ? AND %[1]s.id IN (SELECT value FROM json_each(?))`, table, strings.Join(set, ",\n"))
 }
 
 func (b *batch) insertMemberships(ctx context.Context, id func(userRef) int) error {

@@ -95,6 +95,12 @@ func (b *batch) write(ctx context.Context, msgs []Message) (int, error) {
 	if err != nil || len(fresh) == 0 {
 		return 0, err
 	}
+	// Before any profile row is touched: a type change holds this lock exclusively and
+	// then rewrites profile rows, so taking it later could deadlock; and merges rewrite
+	// whole attribute maps, which must not interleave with a type change either.
+	if err := storage.LockDefinitions(ctx, b.db.tx, b.db.dialect, b.appID, true); err != nil {
+		return 0, fmt.Errorf("lock attribute definitions: %w", err)
+	}
 	if err := b.loadIdentities(ctx, fresh); err != nil {
 		return 0, err
 	}
@@ -476,9 +482,8 @@ func (b *batch) customKeys(msgs []Message) map[definitionKey]bool {
 }
 
 // loadDefinitions reads the definitions of every key the batch uses, creating STRING
-// definitions for keys seen for the first time. It holds the app's definitions lock
-// shared (storage.LockDefinitions), so an admin's type change waits for this batch and
-// the batch for it: values are never written by a type that is being changed.
+// definitions for keys seen for the first time. The batch holds the app's definitions
+// lock shared (see write), so values are never written by a type being changed.
 func (b *batch) loadDefinitions(ctx context.Context, msgs []Message) error {
 	want := b.customKeys(msgs)
 	b.defs = definitions{}
@@ -491,9 +496,6 @@ func (b *batch) loadDefinitions(ctx context.Context, msgs []Message) error {
 		keys[k.key] = true
 	}
 	keyList := slices.Sorted(maps.Keys(keys))
-	if err := storage.LockDefinitions(ctx, b.db.tx, b.db.dialect, b.appID, true); err != nil {
-		return fmt.Errorf("lock attribute definitions: %w", err)
-	}
 	read := func() error {
 		for _, c := range chunks(len(keyList), 1) {
 			defs, err := b.db.tx.AttributeDefinition.Query().Where(attributedefinition.KeyIn(keyList[c[0]:c[1]]...)).All(ctx)

@@ -73,7 +73,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	r.Get("/readyz", s.ready)
 	r.Handle("/metrics", promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{}))
 
-	gql := graph.NewHandler(&graph.Resolver{Client: deps.DB.Client, Logger: deps.Logger})
+	gql := graph.NewHandler(&graph.Resolver{Client: deps.DB.Client, Logger: deps.Logger, Dialect: deps.DB.Dialect})
 	r.Group(func(r chi.Router) {
 		if len(cfg.CORSOrigins) > 0 {
 			r.Use(cors.Handler(cors.Options{

@@ -73,10 +73,8 @@ func (User) Indexes() []ent.Index {
 }
 
 func (User) Annotations() []schema.Annotation {
-	return []schema.Annotation{
-		entgql.RelayConnection(),
-		entgql.MultiOrder(),
-	}
+	// One order field at a time, as PRODUCT.md's `orderBy: UserOrder` says.
+	return []schema.Annotation{entgql.RelayConnection()}
 }
 
 func optionalText(name string, annotations ...schema.Annotation) ent.Field {

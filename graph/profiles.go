@@ -1,0 +1,334 @@
+package graph
+
+import (
+	"context"
+	"encoding/json"
+	"sort"
+	"strings"
+	"unicode"
+
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent/dialect/sql"
+
+	"github.com/peoplegraph/peoplegraph/ent"
+	"github.com/peoplegraph/peoplegraph/ent/attributedefinition"
+	"github.com/peoplegraph/peoplegraph/ent/company"
+	"github.com/peoplegraph/peoplegraph/ent/identity"
+	"github.com/peoplegraph/peoplegraph/ent/predicate"
+	"github.com/peoplegraph/peoplegraph/ent/user"
+	"github.com/peoplegraph/peoplegraph/graph/model"
+)
+
+// userKeyset is the ordering of a users connection.
+func userKeyset(o *ent.UserOrder) keyset {
+	if o == nil || o.Field == nil {
+		return keyset{}
+	}
+	k := keyset{desc: o.Direction == entgql.OrderDirectionDesc}
+	switch o.Field.String() {
+	case "CREATED_AT":
+		k.column, k.kind = user.FieldCreatedAt, kindTime
+	case "EMAIL":
+		k.column, k.kind, k.nullable = user.FieldEmail, kindString, true
+	case "PAGE_VIEWS":
+		k.column, k.kind = user.FieldPageViews, kindInt
+	case "FIRST_SEEN":
+		k.column, k.kind, k.nullable = user.FieldFirstSeen, kindTime, true
+	case "LAST_SEEN":
+		k.column, k.kind, k.nullable = user.FieldLastSeen, kindTime, true
+	}
+	return k
+}
+
+func userValue(u *ent.User, column string) any {
+	switch column {
+	case user.FieldCreatedAt:
+		return u.CreatedAt
+	case user.FieldEmail:
+		return u.Email
+	case user.FieldPageViews:
+		return u.PageViews
+	case user.FieldFirstSeen:
+		return u.FirstSeen
+	case user.FieldLastSeen:
+		return u.LastSeen
+	}
+	return nil
+}
+
+// usersConnection pages q by k: the count, then the page with what its nodes select
+// eager-loaded (companies and their counts in one query each, whatever the page size).
+func usersConnection(ctx context.Context, q *ent.UserQuery, p page, k keyset) (*ent.UserConnection, error) {
+	sel := selectedConnectionFields(ctx)
+	conn := &ent.UserConnection{Edges: []*ent.UserEdge{}}
+	if sel.totalCount {
+		n, err := q.Clone().Count(ctx)
+		if err != nil {
+			return nil, err
+		}
+		conn.TotalCount = n
+	}
+	if !sel.edges && !sel.pageInfo {
+		return conn, nil
+	}
+	w, err := k.window(p)
+	if err != nil {
+		return nil, err
+	}
+	// No DISTINCT (edge queries add one): rows are distinct anyway (memberships are
+	// unique), and PostgreSQL refuses DISTINCT with the NULLS-last ordering.
+	fq := q.Clone().Unique(false).Where(userPredicates(w.where)...).Order(user.OrderOption(w.order)).Limit(w.limit)
+	if sel.node != nil {
+		if fq, err = fq.CollectFields(nodeContext(ctx, sel.node), "User", "Node"); err != nil {
+			return nil, err
+		}
+	}
+	fq.Modify(w.selectColumn)
+	rows, err := fq.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	nodes, info := finish(p, w, rows)
+	cursors := make([]ent.Cursor, len(nodes))
+	for i, n := range nodes {
+		cursors[i] = k.cursor(n.ID, userValue(n, k.column))
+		conn.Edges = append(conn.Edges, &ent.UserEdge{Node: n, Cursor: cursors[i]})
+	}
+	conn.PageInfo = pageInfoFor(info, cursors)
+	return conn, nil
+}
+
+func userPredicates(fs []func(*sql.Selector)) []predicate.User {
+	out := make([]predicate.User, len(fs))
+	for i, f := range fs {
+		out[i] = f
+	}
+	return out
+}
+
+// companyKeyset is the ordering of a companies connection.
+func companyKeyset(o *ent.CompanyOrder) keyset {
+	if o == nil || o.Field == nil {
+		return keyset{}
+	}
+	k := keyset{desc: o.Direction == entgql.OrderDirectionDesc}
+	switch o.Field.String() {
+	case "CREATED_AT":
+		k.column, k.kind = company.FieldCreatedAt, kindTime
+	case "NAME":
+		k.column, k.kind, k.nullable = company.FieldName, kindString, true
+	}
+	return k
+}
+
+func companyValue(c *ent.Company, column string) any {
+	switch column {
+	case company.FieldCreatedAt:
+		return c.CreatedAt
+	case company.FieldName:
+		return c.Name
+	}
+	return nil
+}
+
+// companiesConnection is usersConnection for companies.
+func companiesConnection(ctx context.Context, q *ent.CompanyQuery, p page, k keyset) (*ent.CompanyConnection, error) {
+	sel := selectedConnectionFields(ctx)
+	conn := &ent.CompanyConnection{Edges: []*ent.CompanyEdge{}}
+	if sel.totalCount {
+		n, err := q.Clone().Count(ctx)
+		if err != nil {
+			return nil, err
+		}
+		conn.TotalCount = n
+	}
+	if !sel.edges && !sel.pageInfo {
+		return conn, nil
+	}
+	w, err := k.window(p)
+	if err != nil {
+		return nil, err
+	}
+	fq := q.Clone().Unique(false).Where(companyPredicates(w.where)...).Order(company.OrderOption(w.order)).Limit(w.limit)
+	if sel.node != nil {
+		if fq, err = fq.CollectFields(nodeContext(ctx, sel.node), "Company", "Node"); err != nil {
+			return nil, err
+		}
+	}
+	fq.Modify(w.selectColumn)
+	rows, err := fq.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	nodes, info := finish(p, w, rows)
+	cursors := make([]ent.Cursor, len(nodes))
+	for i, n := range nodes {
+		cursors[i] = k.cursor(n.ID, companyValue(n, k.column))
+		conn.Edges = append(conn.Edges, &ent.CompanyEdge{Node: n, Cursor: cursors[i]})
+	}
+	conn.PageInfo = pageInfoFor(info, cursors)
+	return conn, nil
+}
+
+func companyPredicates(fs []func(*sql.Selector)) []predicate.Company {
+	out := make([]predicate.Company, len(fs))
+	for i, f := range fs {
+		out[i] = f
+	}
+	return out
+}
+
+// segmentFilter turns a SegmentFilter into predicates.
+func segmentFilter(f *model.SegmentFilter) []predicate.User {
+	var ps []predicate.User
+	if f == nil {
+		return ps
+	}
+	if f.Email != nil {
+		ps = append(ps, user.Email(*f.Email))
+	}
+	return ps
+}
+
+// companyFilter turns a CompanyFilter into predicates.
+func companyFilter(f *model.CompanyFilter) []predicate.Company {
+	var ps []predicate.Company
+	if f == nil {
+		return ps
+	}
+	if f.GroupID != nil {
+		ps = append(ps, company.GroupID(*f.GroupID))
+	}
+	if f.NameContains != nil {
+		ps = append(ps, company.NameContainsFold(*f.NameContains))
+	}
+	return ps
+}
+
+// lookupArg is one argument of a lookup by exactly one of several keys.
+type lookupArg struct {
+	name string
+	set  bool
+}
+
+// exactlyOne checks that exactly one lookup argument is given, and names the argument
+// to blame otherwise.
+func exactlyOne(args ...lookupArg) error {
+	names := make([]string, len(args))
+	var given []string
+	for i, a := range args {
+		names[i] = a.name
+		if a.set {
+			given = append(given, a.name)
+		}
+	}
+	switch len(given) {
+	case 1:
+		return nil
+	case 0:
+		return BadInput(args[0].name, "give exactly one of "+strings.Join(names, ", "))
+	default:
+		return BadInput(given[1], "give exactly one of "+strings.Join(names, ", ")+", not several")
+	}
+}
+
+// userByIdentity finds a user by one of its identifiers (the identities table holds
+// userIds, userIds merged by alias, and anonymousIds).
+func userByIdentity(client *ent.Client, kind identity.Kind, value string) *ent.UserQuery {
+	return client.Identity.Query().
+		Where(identity.KindEQ(kind), identity.Value(value)).
+		QueryUser()
+}
+
+// definitionTypes returns the types of the attribute definitions of a scope (USER or
+// COMPANY) by key, loaded once per operation.
+type definitionTypesKey struct{ scope attributedefinition.Scope }
+
+func definitionTypes(ctx context.Context, client *ent.Client, scope attributedefinition.Scope) (map[string]attributedefinition.Type, error) {
+	return cached(ctx, definitionTypesKey{scope}, nil, func() (map[string]attributedefinition.Type, error) {
+		defs, err := client.AttributeDefinition.Query().
+			Where(attributedefinition.ScopeEQ(scope), attributedefinition.EventDefinitionIDIsNil()).
+			Select(attributedefinition.FieldKey, attributedefinition.FieldType).
+			All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		m := make(map[string]attributedefinition.Type, len(defs))
+		for _, d := range defs {
+			m[d.Key] = d.Type
+		}
+		return m, nil
+	})
+}
+
+// forgetDefinitions drops the cached definition types after a definition changed.
+func forgetDefinitions(ctx context.Context) {
+	forget(ctx, func(k any) bool { _, ok := k.(definitionTypesKey); return ok })
+}
+
+// attributeValues lists stored attributes sorted by key, typed by their definitions
+// (JSON for a key without one, which only a concurrent deletion can leave).
+func attributeValues(attrs map[string]any, types map[string]attributedefinition.Type) []*model.AttributeValue {
+	keys := make([]string, 0, len(attrs))
+	for k := range attrs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]*model.AttributeValue, 0, len(keys))
+	for _, k := range keys {
+		t, ok := types[k]
+		if !ok {
+			t = attributedefinition.TypeJSON
+		}
+		out = append(out, &model.AttributeValue{Key: k, Type: t, Value: attrs[k]})
+	}
+	return out
+}
+
+// exportOf is an entity as exported JSON: its fields in camelCase, without the app id,
+// internal foreign keys and edges.
+func exportOf(v any, drop ...string) (map[string]any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	out := make(map[string]any, len(m))
+	for k, val := range m {
+		if k == "edges" || k == "app_id" || contains(drop, k) {
+			continue
+		}
+		out[camel(k)] = val
+	}
+	return out, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// camel turns snake_case into camelCase ("ip_address" → "ipAddress").
+func camel(s string) string {
+	var b strings.Builder
+	up := false
+	for _, r := range s {
+		if r == '_' {
+			up = true
+			continue
+		}
+		if up {
+			r = unicode.ToUpper(r)
+			up = false
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
