@@ -9,6 +9,7 @@ import (
 	"github.com/peoplegraph/peoplegraph/auth"
 	"github.com/peoplegraph/peoplegraph/ent"
 	"github.com/peoplegraph/peoplegraph/ent/apikey"
+	"github.com/peoplegraph/peoplegraph/segmentation"
 	"github.com/peoplegraph/peoplegraph/viewer"
 )
 
@@ -28,7 +29,8 @@ type Secrets struct {
 	Segment string
 }
 
-// Create makes an app with one ADMIN and one SEGMENT key, in one transaction.
+// Create makes an app with one ADMIN and one SEGMENT key and the default segments
+// (Active, New, With email, Slipping away), in one transaction.
 func Create(ctx context.Context, client *ent.Client, name string, secrets Secrets) (*Created, error) {
 	ctx = viewer.SystemContext(ctx)
 	tx, err := client.Tx(ctx)
@@ -58,6 +60,16 @@ func create(ctx context.Context, client *ent.Client, name string, secrets Secret
 	segment, err := auth.CreateKey(ctx, client, app.ID, apikey.KindSEGMENT, "Segment", secrets.Segment)
 	if err != nil {
 		return nil, err
+	}
+	for _, d := range segmentation.Defaults() {
+		tree, err := d.Filter.Map()
+		if err != nil {
+			return nil, err
+		}
+		if err := client.Segment.Create().SetAppID(app.ID).SetName(d.Name).SetDescription(d.Description).
+			SetFilterTree(tree).SetBuiltin(true).Exec(ctx); err != nil {
+			return nil, fmt.Errorf("create segment %q: %w", d.Name, err)
+		}
 	}
 	return &Created{App: app, AdminSecret: admin.Secret, SegmentSecret: segment.Secret}, nil
 }

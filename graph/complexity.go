@@ -8,6 +8,7 @@ import (
 	"github.com/peoplegraph/peoplegraph/ent"
 	"github.com/peoplegraph/peoplegraph/graph/generated"
 	"github.com/peoplegraph/peoplegraph/graph/model"
+	"github.com/peoplegraph/peoplegraph/segmentation"
 )
 
 // complexity weighs fields for the complexity limit (ComplexityLimit in handler.go).
@@ -18,10 +19,13 @@ import (
 // field is added without a weight here.
 func complexity() generated.ComplexityRoot {
 	var c generated.ComplexityRoot
-	c.Query.Users = func(child int, first *int, _ *entgql.Cursor[int], last *int, _ *entgql.Cursor[int], _ *ent.UserOrder, _ *model.SegmentFilter) int {
+	c.Query.Users = func(child int, first *int, _ *entgql.Cursor[int], last *int, _ *entgql.Cursor[int], _ *ent.UserOrder, _ *segmentation.Filter) int {
 		return connectionWeight(child, first, last)
 	}
 	c.Query.Companies = func(child int, first *int, _ *entgql.Cursor[int], last *int, _ *entgql.Cursor[int], _ *ent.CompanyOrder, _ *model.CompanyFilter) int {
+		return connectionWeight(child, first, last)
+	}
+	c.Segment.Users = func(child int, first *int, _ *entgql.Cursor[int], last *int, _ *entgql.Cursor[int], _ *ent.UserOrder) int {
 		return connectionWeight(child, first, last)
 	}
 	c.Query.Nodes = func(child int, ids []int) int {

@@ -85,6 +85,9 @@ func (r *Resolver) EventDefinition() generated.EventDefinitionResolver {
 // Query returns generated.QueryResolver implementation.
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
+// Segment returns generated.SegmentResolver implementation.
+func (r *Resolver) Segment() generated.SegmentResolver { return &segmentResolver{r} }
+
 // User returns generated.UserResolver implementation.
 func (r *Resolver) User() generated.UserResolver { return &userResolver{r} }
 
@@ -94,5 +97,6 @@ type (
 	companyResolver             struct{ *Resolver }
 	eventDefinitionResolver     struct{ *Resolver }
 	queryResolver               struct{ *Resolver }
+	segmentResolver             struct{ *Resolver }
 	userResolver                struct{ *Resolver }
 )

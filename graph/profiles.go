@@ -178,18 +178,6 @@ func companyPredicates(fs []func(*sql.Selector)) []predicate.Company {
 	return out
 }
 
-// segmentFilter turns a SegmentFilter into predicates.
-func segmentFilter(f *model.SegmentFilter) []predicate.User {
-	var ps []predicate.User
-	if f == nil {
-		return ps
-	}
-	if f.Email != nil {
-		ps = append(ps, user.Email(*f.Email))
-	}
-	return ps
-}
-
 // companyFilter turns a CompanyFilter into predicates.
 func companyFilter(f *model.CompanyFilter) []predicate.Company {
 	var ps []predicate.Company

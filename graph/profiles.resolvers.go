@@ -16,6 +16,7 @@ import (
 	"github.com/peoplegraph/peoplegraph/ent/identity"
 	"github.com/peoplegraph/peoplegraph/ent/user"
 	"github.com/peoplegraph/peoplegraph/graph/model"
+	"github.com/peoplegraph/peoplegraph/segmentation"
 )
 
 // Attributes is the resolver for the attributes field.
@@ -41,12 +42,16 @@ func (r *mutationResolver) DeleteUser(ctx context.Context, id int) (bool, error)
 }
 
 // Users is the resolver for the users field.
-func (r *queryResolver) Users(ctx context.Context, first *int, after *entgql.Cursor[int], last *int, before *entgql.Cursor[int], orderBy *ent.UserOrder, filter *model.SegmentFilter) (*ent.UserConnection, error) {
+func (r *queryResolver) Users(ctx context.Context, first *int, after *entgql.Cursor[int], last *int, before *entgql.Cursor[int], orderBy *ent.UserOrder, filter *segmentation.Filter) (*ent.UserConnection, error) {
 	p, err := pageOf(first, after, last, before)
 	if err != nil {
 		return nil, err
 	}
-	return usersConnection(ctx, r.Client.User.Query().Where(segmentFilter(filter)...), p, userKeyset(orderBy))
+	q, err := r.segmentQuery(ctx, filter, "filter")
+	if err != nil {
+		return nil, err
+	}
+	return usersConnection(ctx, q, p, userKeyset(orderBy))
 }
 
 // User is the resolver for the user field.

@@ -409,7 +409,7 @@ func TestUsersPagination(t *testing.T) {
 		}
 		// The filter (a placeholder until segmentation): by email.
 		var f userPage
-		e.gql(`{ users(filter: {email: "a@example.com"}) { totalCount edges { node { userId } } } }`, nil, &f)
+		e.gql(`{ users(filter: {field: {field: EMAIL, operator: EQUALS, value: "a@example.com"}}) { totalCount edges { node { userId } } } }`, nil, &f)
 		if f.Users.TotalCount != 1 || !slices.Equal(f.ids(), []string{"u3"}) {
 			t.Errorf("filter: %+v", f)
 		}

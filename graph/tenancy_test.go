@@ -24,7 +24,7 @@ type tenancyCase struct {
 
 // aIDs are app A's objects, one of each type.
 type aIDs struct {
-	App, Key, Domain, User, Company, PageView, Occurrence, EventDef, AttrDef, EventAttrDef string
+	App, Key, Domain, User, Company, PageView, Occurrence, EventDef, AttrDef, EventAttrDef, Segment string
 }
 
 func tenancyCases(a aIDs) []tenancyCase {
@@ -34,7 +34,7 @@ func tenancyCases(a aIDs) []tenancyCase {
 		{"apiKeys", `{ apiKeys { id name prefix } }`, nil, own},
 		{"trustedDomains", `{ trustedDomains { id domain } }`, nil, own},
 		{"users", `{ users { totalCount edges { node { id email } } } }`, nil, own},
-		{"users", `{ users(filter: {email: "ada@example.com"}) { totalCount edges { node { id } } } }`, nil, own},
+		{"users", `{ users(filter: {field: {field: EMAIL, operator: EQUALS, value: "ada@example.com"}}) { totalCount edges { node { id } } } }`, nil, own},
 		{"user", `query($id: ID) { user(id: $id) { id email } }`, vars{"id": a.User}, nf},
 		{"user", `{ user(userId: "a-user") { id } }`, nil, nf},
 		{"user", `{ user(anonymousId: "a-anon") { id } }`, nil, nf},
@@ -47,6 +47,7 @@ func tenancyCases(a aIDs) []tenancyCase {
 		{"attributeDefinitions", `{ u: attributeDefinitions(scope: USER) { id } c: attributeDefinitions(scope: COMPANY) { id }
 			e: attributeDefinitions(scope: EVENT) { id } p: attributeDefinitions(scope: EVENT, eventName: "A Event") { id } }`, nil, own},
 		{"eventDefinitions", `{ eventDefinitions { id name occurrences } }`, nil, own},
+		{"segments", `{ segments { id name count filter users { totalCount } } }`, nil, own},
 		{"nodes", `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, vars{"ids": []string{a.User, a.Company, a.App}}, nf},
 
 		{"createApiKey", `mutation { createApiKey(input: {name: "b", kind: ADMIN}) { apiKey { id } secret } }`, nil, own},
@@ -63,10 +64,13 @@ func tenancyCases(a aIDs) []tenancyCase {
 		{"updateAttributeDefinition", `mutation($id: ID!) { updateAttributeDefinition(id: $id, input: {name: "x"}) { converted } }`, vars{"id": a.EventAttrDef}, nf},
 		{"deleteAttributeDefinition", `mutation($id: ID!) { deleteAttributeDefinition(id: $id) }`, vars{"id": a.AttrDef}, nf},
 		{"renameEventDefinition", `mutation($id: ID!) { renameEventDefinition(id: $id, name: "x") { id } }`, vars{"id": a.EventDef}, nf},
+		{"createSegment", `mutation { createSegment(input: {name: "b", filter: {field: {field: EMAIL, operator: IS_SET}}}) { id count } }`, nil, own},
+		{"updateSegment", `mutation($id: ID!) { updateSegment(id: $id, input: {name: "x"}) { id } }`, vars{"id": a.Segment}, nf},
+		{"deleteSegment", `mutation($id: ID!) { deleteSegment(id: $id) }`, vars{"id": a.Segment}, nf},
 		{"deleteEventDefinition", `mutation($id: ID!) { deleteEventDefinition(id: $id, deleteOccurrences: true) }`, vars{"id": a.EventDef}, nf},
 	}
 	// node answers every type.
-	for _, id := range []string{a.App, a.Key, a.Domain, a.User, a.Company, a.PageView, a.Occurrence, a.EventDef, a.AttrDef} {
+	for _, id := range []string{a.App, a.Key, a.Domain, a.User, a.Company, a.PageView, a.Occurrence, a.EventDef, a.AttrDef, a.Segment} {
 		cases = append(cases, tenancyCase{"node", `query($id: ID!) { node(id: $id) { id } }`, vars{"id": id}, nf})
 	}
 	return cases
@@ -82,6 +86,7 @@ const snapshot = `query($user: ID!) {
 	u: attributeDefinitions(scope: USER) { id key name type rejectedCount }
 	e: attributeDefinitions(scope: EVENT) { id key name type eventName }
 	eventDefinitions { id name occurrences lastSeen }
+	segments { id name description filter count }
 	exportUser(id: $user)
 }`
 
@@ -119,16 +124,17 @@ func TestTenancy(t *testing.T) {
 			Events    []struct{ ID string } `json:"eventDefinitions"`
 			UserDefs  []struct{ ID, Key string }
 			EventDefs []struct{ ID string }
+			Segments  []struct{ ID string }
 		}
 		e.gql(`{ app { id } apiKeys { id } trustedDomains { id } eventDefinitions { id }
-			userDefs: attributeDefinitions(scope: USER) { id key } eventDefs: attributeDefinitions(scope: EVENT) { id }
+			userDefs: attributeDefinitions(scope: USER) { id key } eventDefs: attributeDefinitions(scope: EVENT) { id } segments { id }
 			user(userId: "a-user") { id pageViewHistory { edges { node { id } } } events { edges { node { id } } }
 				companies { edges { node { id } } } } }`, nil, &ids)
 		a = aIDs{
 			App: ids.App.ID, Key: ids.APIKeys[0].ID, Domain: ids.Domains[0].ID, User: ids.User.ID,
 			Company: ids.User.Companies.Edges[0].Node.ID, PageView: ids.User.PageViewHistory.Edges[0].Node.ID,
 			Occurrence: ids.User.Events.Edges[0].Node.ID, EventDef: ids.Events[0].ID,
-			AttrDef: ids.UserDefs[0].ID, EventAttrDef: ids.EventDefs[0].ID,
+			AttrDef: ids.UserDefs[0].ID, EventAttrDef: ids.EventDefs[0].ID, Segment: ids.Segments[0].ID,
 		}
 		before := e.snapshot(a.User)
 
@@ -136,7 +142,7 @@ func TestTenancy(t *testing.T) {
 		for _, c := range cases {
 			res := e.GraphQL(t, b.AdminSecret, c.query, c.vars)
 			body, _ := json.Marshal(res)
-			for _, id := range []string{a.App, a.Key, a.Domain, a.User, a.Company, a.PageView, a.Occurrence, a.EventDef, a.AttrDef, a.EventAttrDef} {
+			for _, id := range []string{a.App, a.Key, a.Domain, a.User, a.Company, a.PageView, a.Occurrence, a.EventDef, a.AttrDef, a.EventAttrDef, a.Segment} {
 				if strings.Contains(string(res.Data), `"`+id+`"`) {
 					t.Errorf("%s shows app A's id %s: %s", c.field, id, body)
 				}

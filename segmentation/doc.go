@@ -3,7 +3,7 @@
 // companies — as SQL in the database, on SQLite and PostgreSQL alike.
 //
 //   - Filter and the condition types are the Go form of the GraphQL input SegmentFilter
-//     (Schema holds its SDL) and of the JSON saved segments keep (Decode, FromMap, Map).
+//     (its SDL is graph/segments.graphql) and of the JSON saved segments keep (Decode, FromMap, Map).
 //   - Validate checks a filter against the app's Definitions (LoadDefinitions) and
 //     reports every problem as an *Error with the path of the offending input field.
 //   - Predicate turns a filter into one predicate on the users table, for

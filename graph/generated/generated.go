@@ -20,6 +20,7 @@ import (
 	"github.com/peoplegraph/peoplegraph/ent/attributedefinition"
 	"github.com/peoplegraph/peoplegraph/ent/pageview"
 	"github.com/peoplegraph/peoplegraph/graph/model"
+	"github.com/peoplegraph/peoplegraph/segmentation"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -40,6 +41,7 @@ type ResolverRoot interface {
 	EventDefinition() EventDefinitionResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	Segment() SegmentResolver
 	User() UserResolver
 }
 
@@ -165,8 +167,10 @@ type ComplexityRoot struct {
 		ClearWebhookSecret        func(childComplexity int) int
 		CreateAPIKey              func(childComplexity int, input model.CreateAPIKeyInput) int
 		CreateAttributeDefinition func(childComplexity int, input model.CreateAttributeDefinitionInput) int
+		CreateSegment             func(childComplexity int, input model.CreateSegmentInput) int
 		DeleteAttributeDefinition func(childComplexity int, id int) int
 		DeleteEventDefinition     func(childComplexity int, id int, deleteOccurrences *bool) int
+		DeleteSegment             func(childComplexity int, id int) int
 		DeleteUser                func(childComplexity int, id int) int
 		RemoveTrustedDomain       func(childComplexity int, id int) int
 		RenameEventDefinition     func(childComplexity int, id int, name string) int
@@ -174,6 +178,7 @@ type ComplexityRoot struct {
 		RotateWebhookSecret       func(childComplexity int) int
 		SetWebhookSecret          func(childComplexity int, secret string) int
 		UpdateAttributeDefinition func(childComplexity int, id int, input model.UpdateAttributeDefinitionInput) int
+		UpdateSegment             func(childComplexity int, id int, input model.UpdateSegmentInput) int
 	}
 
 	PageInfo struct {
@@ -221,18 +226,22 @@ type ComplexityRoot struct {
 		ExportUser           func(childComplexity int, id int) int
 		Node                 func(childComplexity int, id int) int
 		Nodes                func(childComplexity int, ids []int) int
+		Segments             func(childComplexity int) int
 		TrustedDomains       func(childComplexity int) int
 		User                 func(childComplexity int, id *int, userID *string, anonymousID *string, email *string) int
-		Users                func(childComplexity int, first *int, after *entgql.Cursor[int], last *int, before *entgql.Cursor[int], orderBy *ent.UserOrder, filter *model.SegmentFilter) int
+		Users                func(childComplexity int, first *int, after *entgql.Cursor[int], last *int, before *entgql.Cursor[int], orderBy *ent.UserOrder, filter *segmentation.Filter) int
 	}
 
 	Segment struct {
 		Builtin     func(childComplexity int) int
+		Count       func(childComplexity int) int
 		CreatedAt   func(childComplexity int) int
 		Description func(childComplexity int) int
+		Filter      func(childComplexity int) int
 		ID          func(childComplexity int) int
 		Name        func(childComplexity int) int
 		UpdatedAt   func(childComplexity int) int
+		Users       func(childComplexity int, first *int, after *entgql.Cursor[int], last *int, before *entgql.Cursor[int], orderBy *ent.UserOrder) int
 	}
 
 	TrustedDomain struct {
@@ -324,6 +333,9 @@ type MutationResolver interface {
 	RenameEventDefinition(ctx context.Context, id int, name string) (*ent.EventDefinition, error)
 	DeleteEventDefinition(ctx context.Context, id int, deleteOccurrences *bool) (bool, error)
 	DeleteUser(ctx context.Context, id int) (bool, error)
+	CreateSegment(ctx context.Context, input model.CreateSegmentInput) (*ent.Segment, error)
+	UpdateSegment(ctx context.Context, id int, input model.UpdateSegmentInput) (*ent.Segment, error)
+	DeleteSegment(ctx context.Context, id int) (bool, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id int) (ent.Noder, error)
@@ -333,11 +345,17 @@ type QueryResolver interface {
 	TrustedDomains(ctx context.Context) ([]*ent.TrustedDomain, error)
 	AttributeDefinitions(ctx context.Context, scope attributedefinition.Scope, eventName *string) ([]*ent.AttributeDefinition, error)
 	EventDefinitions(ctx context.Context) ([]*ent.EventDefinition, error)
-	Users(ctx context.Context, first *int, after *entgql.Cursor[int], last *int, before *entgql.Cursor[int], orderBy *ent.UserOrder, filter *model.SegmentFilter) (*ent.UserConnection, error)
+	Users(ctx context.Context, first *int, after *entgql.Cursor[int], last *int, before *entgql.Cursor[int], orderBy *ent.UserOrder, filter *segmentation.Filter) (*ent.UserConnection, error)
 	User(ctx context.Context, id *int, userID *string, anonymousID *string, email *string) (*ent.User, error)
 	Companies(ctx context.Context, first *int, after *entgql.Cursor[int], last *int, before *entgql.Cursor[int], orderBy *ent.CompanyOrder, filter *model.CompanyFilter) (*ent.CompanyConnection, error)
 	Company(ctx context.Context, id *int, groupID *string) (*ent.Company, error)
 	ExportUser(ctx context.Context, id int) (any, error)
+	Segments(ctx context.Context) ([]*ent.Segment, error)
+}
+type SegmentResolver interface {
+	Filter(ctx context.Context, obj *ent.Segment) (any, error)
+	Count(ctx context.Context, obj *ent.Segment) (int, error)
+	Users(ctx context.Context, obj *ent.Segment, first *int, after *entgql.Cursor[int], last *int, before *entgql.Cursor[int], orderBy *ent.UserOrder) (*ent.UserConnection, error)
 }
 type UserResolver interface {
 	Companies(ctx context.Context, obj *ent.User, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CompanyOrder) (*ent.CompanyConnection, error)
@@ -872,6 +890,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateAttributeDefinition(childComplexity, args["input"].(model.CreateAttributeDefinitionInput)), true
+	case "Mutation.createSegment":
+		if e.ComplexityRoot.Mutation.CreateSegment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createSegment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateSegment(childComplexity, args["input"].(model.CreateSegmentInput)), true
 	case "Mutation.deleteAttributeDefinition":
 		if e.ComplexityRoot.Mutation.DeleteAttributeDefinition == nil {
 			break
@@ -894,6 +923,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteEventDefinition(childComplexity, args["id"].(int), args["deleteOccurrences"].(*bool)), true
+	case "Mutation.deleteSegment":
+		if e.ComplexityRoot.Mutation.DeleteSegment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteSegment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteSegment(childComplexity, args["id"].(int)), true
 	case "Mutation.deleteUser":
 		if e.ComplexityRoot.Mutation.DeleteUser == nil {
 			break
@@ -966,6 +1006,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateAttributeDefinition(childComplexity, args["id"].(int), args["input"].(model.UpdateAttributeDefinitionInput)), true
+	case "Mutation.updateSegment":
+		if e.ComplexityRoot.Mutation.UpdateSegment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateSegment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateSegment(childComplexity, args["id"].(int), args["input"].(model.UpdateSegmentInput)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -1194,6 +1245,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]int)), true
+	case "Query.segments":
+		if e.ComplexityRoot.Query.Segments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Segments(childComplexity), true
 	case "Query.trustedDomains":
 		if e.ComplexityRoot.Query.TrustedDomains == nil {
 			break
@@ -1221,7 +1278,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Users(childComplexity, args["first"].(*int), args["after"].(*entgql.Cursor[int]), args["last"].(*int), args["before"].(*entgql.Cursor[int]), args["orderBy"].(*ent.UserOrder), args["filter"].(*model.SegmentFilter)), true
+		return e.ComplexityRoot.Query.Users(childComplexity, args["first"].(*int), args["after"].(*entgql.Cursor[int]), args["last"].(*int), args["before"].(*entgql.Cursor[int]), args["orderBy"].(*ent.UserOrder), args["filter"].(*segmentation.Filter)), true
 
 	case "Segment.builtin":
 		if e.ComplexityRoot.Segment.Builtin == nil {
@@ -1229,6 +1286,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Segment.Builtin(childComplexity), true
+	case "Segment.count":
+		if e.ComplexityRoot.Segment.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Segment.Count(childComplexity), true
 	case "Segment.createdAt":
 		if e.ComplexityRoot.Segment.CreatedAt == nil {
 			break
@@ -1241,6 +1304,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Segment.Description(childComplexity), true
+	case "Segment.filter":
+		if e.ComplexityRoot.Segment.Filter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Segment.Filter(childComplexity), true
 	case "Segment.id":
 		if e.ComplexityRoot.Segment.ID == nil {
 			break
@@ -1259,6 +1328,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Segment.UpdatedAt(childComplexity), true
+	case "Segment.users":
+		if e.ComplexityRoot.Segment.Users == nil {
+			break
+		}
+
+		args, err := ec.field_Segment_users_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Segment.Users(childComplexity, args["first"].(*int), args["after"].(*entgql.Cursor[int]), args["last"].(*int), args["before"].(*entgql.Cursor[int]), args["orderBy"].(*ent.UserOrder)), true
 
 	case "TrustedDomain.createdAt":
 		if e.ComplexityRoot.TrustedDomain.CreatedAt == nil {
@@ -1546,17 +1626,25 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AppOrder", ec.unmarshalInputAppOrder),
+			graphql.NewInputUnmarshaler("AttributeCondition", ec.unmarshalInputAttributeCondition),
 			graphql.NewInputUnmarshaler("AttributeDefinitionOrder", ec.unmarshalInputAttributeDefinitionOrder),
+			graphql.NewInputUnmarshaler("CompanyCondition", ec.unmarshalInputCompanyCondition),
+			graphql.NewInputUnmarshaler("CompanyFieldCondition", ec.unmarshalInputCompanyFieldCondition),
 			graphql.NewInputUnmarshaler("CompanyFilter", ec.unmarshalInputCompanyFilter),
 			graphql.NewInputUnmarshaler("CompanyOrder", ec.unmarshalInputCompanyOrder),
 			graphql.NewInputUnmarshaler("CreateApiKeyInput", ec.unmarshalInputCreateApiKeyInput),
 			graphql.NewInputUnmarshaler("CreateAttributeDefinitionInput", ec.unmarshalInputCreateAttributeDefinitionInput),
+			graphql.NewInputUnmarshaler("CreateSegmentInput", ec.unmarshalInputCreateSegmentInput),
+			graphql.NewInputUnmarshaler("EventCondition", ec.unmarshalInputEventCondition),
 			graphql.NewInputUnmarshaler("EventDefinitionOrder", ec.unmarshalInputEventDefinitionOrder),
 			graphql.NewInputUnmarshaler("EventOccurrenceOrder", ec.unmarshalInputEventOccurrenceOrder),
+			graphql.NewInputUnmarshaler("FieldCondition", ec.unmarshalInputFieldCondition),
+			graphql.NewInputUnmarshaler("PageViewCondition", ec.unmarshalInputPageViewCondition),
 			graphql.NewInputUnmarshaler("PageViewOrder", ec.unmarshalInputPageViewOrder),
 			graphql.NewInputUnmarshaler("SegmentFilter", ec.unmarshalInputSegmentFilter),
 			graphql.NewInputUnmarshaler("SegmentOrder", ec.unmarshalInputSegmentOrder),
 			graphql.NewInputUnmarshaler("UpdateAttributeDefinitionInput", ec.unmarshalInputUpdateAttributeDefinitionInput),
+			graphql.NewInputUnmarshaler("UpdateSegmentInput", ec.unmarshalInputUpdateSegmentInput),
 			graphql.NewInputUnmarshaler("UserOrder", ec.unmarshalInputUserOrder),
 		)
 	}
@@ -2332,17 +2420,7 @@ enum UserOrderField {
   LAST_SEEN
 }
 `, BuiltIn: false},
-	{Name: "../profiles.graphql", Input: `"""
-Selects users. For now one condition, on the email; the segmentation issue extends this
-input into a tree (and / or / not, standard fields, attributes, events, page views,
-companies). An empty filter selects every user.
-"""
-input SegmentFilter {
-  "The exact email address."
-  email: String
-}
-
-"Selects companies. An empty filter selects every company."
+	{Name: "../profiles.graphql", Input: `"Selects companies. An empty filter selects every company."
 input CompanyFilter {
   "The exact groupId."
   groupId: String
@@ -2428,6 +2506,220 @@ extend type Mutation {
   one of its ids create a new profile.
   """
   deleteUser(id: ID!): Boolean!
+}
+`, BuiltIn: false},
+	{Name: "../segments.graphql", Input: `"""
+A segmentation filter: a tree of and / or / not over conditions. Exactly one field is set
+per node. An empty filter ({}) at the top selects every user; "and: []" selects every
+user, "or: []" none. See docs/segments.md for the operators each type accepts and the
+rule for missing values.
+"""
+input SegmentFilter {
+  "Every filter holds."
+  and: [SegmentFilter!]
+  "At least one filter holds."
+  or: [SegmentFilter!]
+  "The filter does not hold."
+  not: SegmentFilter
+  "A standard field or counter of the user."
+  field: FieldCondition
+  "A custom attribute of the user, compared by the type of its definition."
+  attribute: AttributeCondition
+  "How many times the user did an event."
+  event: EventCondition
+  "How many times the user viewed matching pages."
+  pageView: PageViewCondition
+  "The user belongs to a company matching every condition."
+  company: CompanyCondition
+  "true: the user belongs to no company; false: to at least one."
+  noCompany: Boolean
+}
+
+"""
+Compares a value. Text: EQUALS and IN are exact; CONTAINS, STARTS_WITH and ENDS_WITH
+ignore the case of A-Z. Negative operators (NOT_EQUALS, NOT_CONTAINS, NOT_IN, IS_NOT_SET)
+are the exact opposite of the positive ones, so they match users without the value.
+"""
+enum FilterOperator {
+  EQUALS
+  NOT_EQUALS
+  CONTAINS
+  NOT_CONTAINS
+  STARTS_WITH
+  ENDS_WITH
+  GT
+  GTE
+  LT
+  LTE
+  "values: [low, high], both included."
+  BETWEEN
+  IN
+  NOT_IN
+  IS_SET
+  IS_NOT_SET
+  "From days (or hours) ago up to now, both included."
+  WITHIN_LAST_DAYS
+  "Before days (or hours) ago."
+  MORE_THAN_DAYS_AGO
+}
+
+enum CountOperator {
+  AT_LEAST
+  AT_MOST
+  EXACTLY
+}
+
+enum UserFilterField {
+  EMAIL
+  FIRST_NAME
+  LAST_NAME
+  PHONE
+  GENDER
+  COUNTRY
+  REGION
+  CITY
+  STREET
+  POSTAL_CODE
+  USER_AGENT
+  OS
+  DEVICE_NAME
+  DEVICE_TYPE
+  LANGUAGE
+  RESOLUTION
+  IP_ADDRESS
+  BROWSER_FAMILY
+  BROWSER_VERSION
+  TIMEZONE
+  CURRENT_URL
+  USER_ID
+  "The page-view counter (a number)."
+  PAGE_VIEWS
+  "A time."
+  FIRST_SEEN
+  "A time."
+  LAST_SEEN
+  "A time."
+  CREATED_AT
+}
+
+enum CompanyFilterField {
+  GROUP_ID
+  NAME
+  DESCRIPTION
+  EMAIL
+  PHONE
+  COUNTRY
+  REGION
+  CITY
+  STREET
+  POSTAL_CODE
+  "A number."
+  EMPLOYEES
+  "A time."
+  CREATED_AT
+}
+
+"""
+A comparison. value: the operand of single-value operators; values: of IN / NOT_IN (one or
+more) and BETWEEN (two); days or hours: the window of WITHIN_LAST_DAYS and
+MORE_THAN_DAYS_AGO. Other operands must be left out.
+"""
+input FieldCondition {
+  field: UserFilterField!
+  operator: FilterOperator!
+  value: JSON
+  values: [JSON]
+  days: Int
+  hours: Int
+}
+
+"A custom attribute (of the user, of an event's properties, or of a company) by key."
+input AttributeCondition {
+  key: String!
+  operator: FilterOperator!
+  value: JSON
+  values: [JSON]
+  days: Int
+  hours: Int
+}
+
+"""
+The user did the event countOp count times (default: at least once), counting the
+occurrences whose properties match every condition, within one window (default: ever):
+the last days or hours up to now, or from (included) / to (excluded). Never did:
+countOp EXACTLY, count 0.
+"""
+input EventCondition {
+  name: String!
+  properties: [AttributeCondition!]
+  countOp: CountOperator
+  count: Int
+  days: Int
+  hours: Int
+  from: Time
+  to: Time
+}
+
+"""
+The user viewed pages whose URL matches (operator EQUALS, CONTAINS, STARTS_WITH or
+ENDS_WITH) countOp count times (default: at least once), within one window as for events.
+"""
+input PageViewCondition {
+  operator: FilterOperator!
+  url: String!
+  countOp: CountOperator
+  count: Int
+  days: Int
+  hours: Int
+  from: Time
+  to: Time
+}
+
+"The user belongs to at least one company for which every condition holds."
+input CompanyCondition {
+  fields: [CompanyFieldCondition!]
+  attributes: [AttributeCondition!]
+}
+
+input CompanyFieldCondition {
+  field: CompanyFilterField!
+  operator: FilterOperator!
+  value: JSON
+  values: [JSON]
+  days: Int
+  hours: Int
+}
+
+extend type Segment {
+  "The saved filter, in the shape of the SegmentFilter input."
+  filter: JSON!
+  "How many users the segment holds now."
+  count: Int!
+  "The users the segment holds now."
+  users(first: Int, after: Cursor, last: Int, before: Cursor, orderBy: UserOrder): UserConnection!
+}
+
+input CreateSegmentInput {
+  name: String!
+  description: String
+  filter: SegmentFilter!
+}
+
+input UpdateSegmentInput {
+  name: String
+  description: String
+  filter: SegmentFilter
+}
+
+extend type Query {
+  "The app's saved segments, the built-in ones first."
+  segments: [Segment!]!
+}
+
+extend type Mutation {
+  createSegment(input: CreateSegmentInput!): Segment!
+  updateSegment(id: ID!, input: UpdateSegmentInput!): Segment!
+  deleteSegment(id: ID!): Boolean!
 }
 `, BuiltIn: false},
 }
@@ -2731,6 +3023,30 @@ func (ec *executionContext) childFields_PageViewEdge(ctx context.Context, field 
 		return ec.fieldContext_PageViewEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageViewEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Segment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Segment_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Segment_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Segment_updatedAt(ctx, field)
+	case "name":
+		return ec.fieldContext_Segment_name(ctx, field)
+	case "description":
+		return ec.fieldContext_Segment_description(ctx, field)
+	case "builtin":
+		return ec.fieldContext_Segment_builtin(ctx, field)
+	case "filter":
+		return ec.fieldContext_Segment_filter(ctx, field)
+	case "count":
+		return ec.fieldContext_Segment_count(ctx, field)
+	case "users":
+		return ec.fieldContext_Segment_users(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Segment", field.Name)
 }
 
 func (ec *executionContext) childFields_TrustedDomain(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3059,6 +3375,20 @@ func (ec *executionContext) field_Mutation_createAttributeDefinition_args(ctx co
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createSegment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateSegmentInput, error) {
+			return ec.unmarshalNCreateSegmentInput2githubᚗcomᚋpeoplegraphᚋpeoplegraphᚋgraphᚋmodelᚐCreateSegmentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_deleteAttributeDefinition_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3092,6 +3422,20 @@ func (ec *executionContext) field_Mutation_deleteEventDefinition_args(ctx contex
 		return nil, err
 	}
 	args["deleteOccurrences"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteSegment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -3195,6 +3539,28 @@ func (ec *executionContext) field_Mutation_updateAttributeDefinition_args(ctx co
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.UpdateAttributeDefinitionInput, error) {
 			return ec.unmarshalNUpdateAttributeDefinitionInput2githubᚗcomᚋpeoplegraphᚋpeoplegraphᚋgraphᚋmodelᚐUpdateAttributeDefinitionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateSegment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateSegmentInput, error) {
+			return ec.unmarshalNUpdateSegmentInput2githubᚗcomᚋpeoplegraphᚋpeoplegraphᚋgraphᚋmodelᚐUpdateSegmentInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -3439,13 +3805,59 @@ func (ec *executionContext) field_Query_users_args(ctx context.Context, rawArgs 
 	}
 	args["orderBy"] = arg4
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
-		func(ctx context.Context, v any) (*model.SegmentFilter, error) {
-			return ec.unmarshalOSegmentFilter2ᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋgraphᚋmodelᚐSegmentFilter(ctx, v)
+		func(ctx context.Context, v any) (*segmentation.Filter, error) {
+			return ec.unmarshalOSegmentFilter2ᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋsegmentationᚐFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["filter"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Segment_users_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.UserOrder, error) {
+			return ec.unmarshalOUserOrder2ᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋentᚐUserOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
 	return args, nil
 }
 
@@ -5994,6 +6406,138 @@ func (ec *executionContext) fieldContext_Mutation_deleteUser(ctx context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createSegment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createSegment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateSegment(ctx, fc.Args["input"].(model.CreateSegmentInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Segment) graphql.Marshaler {
+			return ec.marshalNSegment2ᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋentᚐSegment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createSegment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Segment(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createSegment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateSegment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateSegment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateSegment(ctx, fc.Args["id"].(int), fc.Args["input"].(model.UpdateSegmentInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Segment) graphql.Marshaler {
+			return ec.marshalNSegment2ᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋentᚐSegment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateSegment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Segment(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateSegment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteSegment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteSegment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteSegment(ctx, fc.Args["id"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteSegment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteSegment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[int]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6829,7 +7373,7 @@ func (ec *executionContext) _Query_users(ctx context.Context, field graphql.Coll
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Users(ctx, fc.Args["first"].(*int), fc.Args["after"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["orderBy"].(*ent.UserOrder), fc.Args["filter"].(*model.SegmentFilter))
+			return ec.Resolvers.Query().Users(ctx, fc.Args["first"].(*int), fc.Args["after"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["orderBy"].(*ent.UserOrder), fc.Args["filter"].(*segmentation.Filter))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.UserConnection) graphql.Marshaler {
@@ -7035,6 +7579,38 @@ func (ec *executionContext) fieldContext_Query_exportUser(ctx context.Context, f
 	if fc.Args, err = ec.field_Query_exportUser_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_segments(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_segments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Segments(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Segment) graphql.Marshaler {
+			return ec.marshalNSegment2ᚕᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋentᚐSegmentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_segments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Segment(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -7251,6 +7827,96 @@ func (ec *executionContext) _Segment_builtin(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_Segment_builtin(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Segment", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Segment_filter(ctx context.Context, field graphql.CollectedField, obj *ent.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Segment_filter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Segment().Filter(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalNJSON2interface(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Segment_filter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Segment", field, true, true, "JSON")
+}
+
+func (ec *executionContext) _Segment_count(ctx context.Context, field graphql.CollectedField, obj *ent.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Segment_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Segment().Count(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Segment_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Segment", field, true, true, "Int")
+}
+
+func (ec *executionContext) _Segment_users(ctx context.Context, field graphql.CollectedField, obj *ent.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Segment_users(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Segment().Users(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["orderBy"].(*ent.UserOrder))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.UserConnection) graphql.Marshaler {
+			return ec.marshalNUserConnection2ᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋentᚐUserConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Segment_users(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Segment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Segment_users_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _TrustedDomain_id(ctx context.Context, field graphql.CollectedField, obj *ent.TrustedDomain) (ret graphql.Marshaler) {
@@ -9451,6 +10117,83 @@ func UnmarshalAppOrder(ctx context.Context, raw any) (ent.AppOrder, error) {
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputAttributeCondition(ctx context.Context, obj any) (segmentation.AttributeCondition, error) {
+	var it segmentation.AttributeCondition
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"key", "operator", "value", "values", "days", "hours"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "key":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("key"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Key = data
+		case "operator":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("operator"))
+			data, err := ec.unmarshalNFilterOperator2githubᚗcomᚋpeoplegraphᚋpeoplegraphᚋsegmentationᚐOperator(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Operator = data
+		case "value":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("value"))
+			data, err := ec.unmarshalOJSON2interface(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Value = data
+		case "values":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("values"))
+			data, err := ec.unmarshalOJSON2ᚕinterface(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Values = data
+		case "days":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("days"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Days = data
+		case "hours":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hours"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Hours = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAttributeCondition unmarshals raw into the AttributeCondition input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAttributeCondition(ctx context.Context, raw any) (segmentation.AttributeCondition, error) {
+	var out segmentation.AttributeCondition
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AttributeCondition", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputAttributeDefinitionOrder(ctx context.Context, obj any) (ent.AttributeDefinitionOrder, error) {
 	var it ent.AttributeDefinitionOrder
 	if obj == nil {
@@ -9501,6 +10244,132 @@ func (ec *executionContext) unmarshalInputAttributeDefinitionOrder(ctx context.C
 func UnmarshalAttributeDefinitionOrder(ctx context.Context, raw any) (ent.AttributeDefinitionOrder, error) {
 	var out ent.AttributeDefinitionOrder
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "AttributeDefinitionOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCompanyCondition(ctx context.Context, obj any) (segmentation.CompanyCondition, error) {
+	var it segmentation.CompanyCondition
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"fields", "attributes"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "fields":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fields"))
+			data, err := ec.unmarshalOCompanyFieldCondition2ᚕᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋsegmentationᚐCompanyFieldConditionᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Fields = data
+		case "attributes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("attributes"))
+			data, err := ec.unmarshalOAttributeCondition2ᚕᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋsegmentationᚐAttributeConditionᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Attributes = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCompanyCondition unmarshals raw into the CompanyCondition input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCompanyCondition(ctx context.Context, raw any) (segmentation.CompanyCondition, error) {
+	var out segmentation.CompanyCondition
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CompanyCondition", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCompanyFieldCondition(ctx context.Context, obj any) (segmentation.CompanyFieldCondition, error) {
+	var it segmentation.CompanyFieldCondition
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"field", "operator", "value", "values", "days", "hours"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNCompanyFilterField2githubᚗcomᚋpeoplegraphᚋpeoplegraphᚋsegmentationᚐCompanyField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		case "operator":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("operator"))
+			data, err := ec.unmarshalNFilterOperator2githubᚗcomᚋpeoplegraphᚋpeoplegraphᚋsegmentationᚐOperator(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Operator = data
+		case "value":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("value"))
+			data, err := ec.unmarshalOJSON2interface(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Value = data
+		case "values":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("values"))
+			data, err := ec.unmarshalOJSON2ᚕinterface(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Values = data
+		case "days":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("days"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Days = data
+		case "hours":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hours"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Hours = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCompanyFieldCondition unmarshals raw into the CompanyFieldCondition input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCompanyFieldCondition(ctx context.Context, raw any) (segmentation.CompanyFieldCondition, error) {
+	var out segmentation.CompanyFieldCondition
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CompanyFieldCondition", raw, &out)
 	return out, err
 }
 
@@ -9739,6 +10608,153 @@ func UnmarshalCreateAttributeDefinitionInput(ctx context.Context, raw any) (mode
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreateSegmentInput(ctx context.Context, obj any) (model.CreateSegmentInput, error) {
+	var it model.CreateSegmentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "description", "filter"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "filter":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("filter"))
+			data, err := ec.unmarshalNSegmentFilter2ᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋsegmentationᚐFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Filter = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateSegmentInput unmarshals raw into the CreateSegmentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateSegmentInput(ctx context.Context, raw any) (model.CreateSegmentInput, error) {
+	var out model.CreateSegmentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateSegmentInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputEventCondition(ctx context.Context, obj any) (segmentation.EventCondition, error) {
+	var it segmentation.EventCondition
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "properties", "countOp", "count", "days", "hours", "from", "to"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "properties":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("properties"))
+			data, err := ec.unmarshalOAttributeCondition2ᚕᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋsegmentationᚐAttributeConditionᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Properties = data
+		case "countOp":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("countOp"))
+			data, err := ec.unmarshalOCountOperator2ᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋsegmentationᚐCountOp(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CountOp = data
+		case "count":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("count"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Count = data
+		case "days":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("days"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Days = data
+		case "hours":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hours"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Hours = data
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalEventCondition unmarshals raw into the EventCondition input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalEventCondition(ctx context.Context, raw any) (segmentation.EventCondition, error) {
+	var out segmentation.EventCondition
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "EventCondition", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputEventDefinitionOrder(ctx context.Context, obj any) (ent.EventDefinitionOrder, error) {
 	var it ent.EventDefinitionOrder
 	if obj == nil {
@@ -9845,6 +10861,174 @@ func UnmarshalEventOccurrenceOrder(ctx context.Context, raw any) (ent.EventOccur
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputFieldCondition(ctx context.Context, obj any) (segmentation.FieldCondition, error) {
+	var it segmentation.FieldCondition
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"field", "operator", "value", "values", "days", "hours"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNUserFilterField2githubᚗcomᚋpeoplegraphᚋpeoplegraphᚋsegmentationᚐUserField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		case "operator":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("operator"))
+			data, err := ec.unmarshalNFilterOperator2githubᚗcomᚋpeoplegraphᚋpeoplegraphᚋsegmentationᚐOperator(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Operator = data
+		case "value":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("value"))
+			data, err := ec.unmarshalOJSON2interface(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Value = data
+		case "values":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("values"))
+			data, err := ec.unmarshalOJSON2ᚕinterface(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Values = data
+		case "days":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("days"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Days = data
+		case "hours":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hours"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Hours = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalFieldCondition unmarshals raw into the FieldCondition input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalFieldCondition(ctx context.Context, raw any) (segmentation.FieldCondition, error) {
+	var out segmentation.FieldCondition
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "FieldCondition", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputPageViewCondition(ctx context.Context, obj any) (segmentation.PageViewCondition, error) {
+	var it segmentation.PageViewCondition
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"operator", "url", "countOp", "count", "days", "hours", "from", "to"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "operator":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("operator"))
+			data, err := ec.unmarshalNFilterOperator2githubᚗcomᚋpeoplegraphᚋpeoplegraphᚋsegmentationᚐOperator(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Operator = data
+		case "url":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("url"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.URL = data
+		case "countOp":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("countOp"))
+			data, err := ec.unmarshalOCountOperator2ᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋsegmentationᚐCountOp(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CountOp = data
+		case "count":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("count"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Count = data
+		case "days":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("days"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Days = data
+		case "hours":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hours"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Hours = data
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPageViewCondition unmarshals raw into the PageViewCondition input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPageViewCondition(ctx context.Context, raw any) (segmentation.PageViewCondition, error) {
+	var out segmentation.PageViewCondition
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PageViewCondition", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputPageViewOrder(ctx context.Context, obj any) (ent.PageViewOrder, error) {
 	var it ent.PageViewOrder
 	if obj == nil {
@@ -9898,8 +11082,8 @@ func UnmarshalPageViewOrder(ctx context.Context, raw any) (ent.PageViewOrder, er
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputSegmentFilter(ctx context.Context, obj any) (model.SegmentFilter, error) {
-	var it model.SegmentFilter
+func (ec *executionContext) unmarshalInputSegmentFilter(ctx context.Context, obj any) (segmentation.Filter, error) {
+	var it segmentation.Filter
 	if obj == nil {
 		return it, nil
 	}
@@ -9909,20 +11093,76 @@ func (ec *executionContext) unmarshalInputSegmentFilter(ctx context.Context, obj
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"email"}
+	fieldsInOrder := [...]string{"and", "or", "not", "field", "attribute", "event", "pageView", "company", "noCompany"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
 			continue
 		}
 		switch k {
-		case "email":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOSegmentFilter2ᚕᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋsegmentationᚐFilterᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.Email = data
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOSegmentFilter2ᚕᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋsegmentationᚐFilterᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOSegmentFilter2ᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋsegmentationᚐFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalOFieldCondition2ᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋsegmentationᚐFieldCondition(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		case "attribute":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("attribute"))
+			data, err := ec.unmarshalOAttributeCondition2ᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋsegmentationᚐAttributeCondition(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Attribute = data
+		case "event":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("event"))
+			data, err := ec.unmarshalOEventCondition2ᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋsegmentationᚐEventCondition(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Event = data
+		case "pageView":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pageView"))
+			data, err := ec.unmarshalOPageViewCondition2ᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋsegmentationᚐPageViewCondition(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PageView = data
+		case "company":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("company"))
+			data, err := ec.unmarshalOCompanyCondition2ᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋsegmentationᚐCompanyCondition(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Company = data
+		case "noCompany":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noCompany"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoCompany = data
 		}
 	}
 	return it, nil
@@ -9934,8 +11174,8 @@ func (ec *executionContext) unmarshalInputSegmentFilter(ctx context.Context, obj
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalSegmentFilter(ctx context.Context, raw any) (model.SegmentFilter, error) {
-	var out model.SegmentFilter
+func UnmarshalSegmentFilter(ctx context.Context, raw any) (segmentation.Filter, error) {
+	var out segmentation.Filter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "SegmentFilter", raw, &out)
 	return out, err
 }
@@ -10053,6 +11293,62 @@ func (ec *executionContext) unmarshalInputUpdateAttributeDefinitionInput(ctx con
 func UnmarshalUpdateAttributeDefinitionInput(ctx context.Context, raw any) (model.UpdateAttributeDefinitionInput, error) {
 	var out model.UpdateAttributeDefinitionInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateAttributeDefinitionInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateSegmentInput(ctx context.Context, obj any) (model.UpdateSegmentInput, error) {
+	var it model.UpdateSegmentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "description", "filter"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "filter":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("filter"))
+			data, err := ec.unmarshalOSegmentFilter2ᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋsegmentationᚐFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Filter = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateSegmentInput unmarshals raw into the UpdateSegmentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateSegmentInput(ctx context.Context, raw any) (model.UpdateSegmentInput, error) {
+	var out model.UpdateSegmentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateSegmentInput", raw, &out)
 	return out, err
 }
 
@@ -11034,6 +12330,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createSegment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createSegment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateSegment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateSegment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteSegment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteSegment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -11370,6 +12687,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_exportUser(ctx, field)
 				})
+		case "segments":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_segments(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -11415,33 +12738,51 @@ func (ec *executionContext) _Segment(ctx context.Context, sel ast.SelectionSet, 
 		case "id":
 			out.Values[i] = ec._Segment_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdAt":
 			out.Values[i] = ec._Segment_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "updatedAt":
 			out.Values[i] = ec._Segment_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "name":
 			out.Values[i] = ec._Segment_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "description":
 			out.Values[i] = ec._Segment_description(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "builtin":
 			out.Values[i] = ec._Segment_builtin(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "filter":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Segment_filter(ctx, field, obj)
+				})
+		case "count":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Segment_count(ctx, field, obj)
+				})
+		case "users":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Segment_users(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -12205,6 +13546,11 @@ func (ec *executionContext) marshalNAppOrderField2ᚖgithubᚗcomᚋpeoplegraph�
 	return v
 }
 
+func (ec *executionContext) unmarshalNAttributeCondition2ᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋsegmentationᚐAttributeCondition(ctx context.Context, v any) (*segmentation.AttributeCondition, error) {
+	res, err := ec.unmarshalInputAttributeCondition(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNAttributeDefinition2ᚕᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋentᚐAttributeDefinitionᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.AttributeDefinition) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -12317,6 +13663,21 @@ func (ec *executionContext) marshalNCompanyConnection2ᚖgithubᚗcomᚋpeoplegr
 	return ec._CompanyConnection(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNCompanyFieldCondition2ᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋsegmentationᚐCompanyFieldCondition(ctx context.Context, v any) (*segmentation.CompanyFieldCondition, error) {
+	res, err := ec.unmarshalInputCompanyFieldCondition(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCompanyFilterField2githubᚗcomᚋpeoplegraphᚋpeoplegraphᚋsegmentationᚐCompanyField(ctx context.Context, v any) (segmentation.CompanyField, error) {
+	var res segmentation.CompanyField
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCompanyFilterField2githubᚗcomᚋpeoplegraphᚋpeoplegraphᚋsegmentationᚐCompanyField(ctx context.Context, sel ast.SelectionSet, v segmentation.CompanyField) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNCompanyOrderField2ᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋentᚐCompanyOrderField(ctx context.Context, v any) (*ent.CompanyOrderField, error) {
 	var res = new(ent.CompanyOrderField)
 	err := res.UnmarshalGQL(v)
@@ -12338,6 +13699,11 @@ func (ec *executionContext) unmarshalNCreateApiKeyInput2githubᚗcomᚋpeoplegra
 
 func (ec *executionContext) unmarshalNCreateAttributeDefinitionInput2githubᚗcomᚋpeoplegraphᚋpeoplegraphᚋgraphᚋmodelᚐCreateAttributeDefinitionInput(ctx context.Context, v any) (model.CreateAttributeDefinitionInput, error) {
 	res, err := ec.unmarshalInputCreateAttributeDefinitionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCreateSegmentInput2githubᚗcomᚋpeoplegraphᚋpeoplegraphᚋgraphᚋmodelᚐCreateSegmentInput(ctx context.Context, v any) (model.CreateSegmentInput, error) {
+	res, err := ec.unmarshalInputCreateSegmentInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -12419,6 +13785,16 @@ func (ec *executionContext) marshalNEventOccurrenceOrderField2ᚖgithubᚗcomᚋ
 	return v
 }
 
+func (ec *executionContext) unmarshalNFilterOperator2githubᚗcomᚋpeoplegraphᚋpeoplegraphᚋsegmentationᚐOperator(ctx context.Context, v any) (segmentation.Operator, error) {
+	var res segmentation.Operator
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFilterOperator2githubᚗcomᚋpeoplegraphᚋpeoplegraphᚋsegmentationᚐOperator(ctx context.Context, sel ast.SelectionSet, v segmentation.Operator) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNID2int(ctx context.Context, v any) (int, error) {
 	res, err := graphql.UnmarshalIntID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -12472,6 +13848,24 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 	res := graphql.MarshalInt(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNJSON2interface(ctx context.Context, v any) (any, error) {
+	res, err := graphql.UnmarshalAny(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNJSON2interface(ctx context.Context, sel ast.SelectionSet, v any) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "JSON!")
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalAny(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "JSON!")
 	}
 	return res
 }
@@ -12548,6 +13942,35 @@ func (ec *executionContext) marshalNPageViewOrderField2ᚖgithubᚗcomᚋpeopleg
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalNSegment2ᚕᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋentᚐSegmentᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Segment) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSegment2ᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋentᚐSegment(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSegment2ᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋentᚐSegment(ctx context.Context, sel ast.SelectionSet, v *ent.Segment) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Segment!")
+		return graphql.Null
+	}
+	return ec._Segment(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSegmentFilter2ᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋsegmentationᚐFilter(ctx context.Context, v any) (*segmentation.Filter, error) {
+	res, err := ec.unmarshalInputSegmentFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNSegmentOrderField2ᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋentᚐSegmentOrderField(ctx context.Context, v any) (*ent.SegmentOrderField, error) {
@@ -12650,6 +14073,11 @@ func (ec *executionContext) unmarshalNUpdateAttributeDefinitionInput2githubᚗco
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNUpdateSegmentInput2githubᚗcomᚋpeoplegraphᚋpeoplegraphᚋgraphᚋmodelᚐUpdateSegmentInput(ctx context.Context, v any) (model.UpdateSegmentInput, error) {
+	res, err := ec.unmarshalInputUpdateSegmentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNUser2ᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋentᚐUser(ctx context.Context, sel ast.SelectionSet, v *ent.User) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "User!")
@@ -12664,6 +14092,16 @@ func (ec *executionContext) marshalNUserConnection2ᚖgithubᚗcomᚋpeoplegraph
 		return graphql.Null
 	}
 	return ec._UserConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUserFilterField2githubᚗcomᚋpeoplegraphᚋpeoplegraphᚋsegmentationᚐUserField(ctx context.Context, v any) (segmentation.UserField, error) {
+	var res segmentation.UserField
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUserFilterField2githubᚗcomᚋpeoplegraphᚋpeoplegraphᚋsegmentationᚐUserField(ctx context.Context, sel ast.SelectionSet, v segmentation.UserField) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNUserOrderField2ᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋentᚐUserOrderField(ctx context.Context, v any) (*ent.UserOrderField, error) {
@@ -12822,6 +14260,31 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 	return res
 }
 
+func (ec *executionContext) unmarshalOAttributeCondition2ᚕᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋsegmentationᚐAttributeConditionᚄ(ctx context.Context, v any) ([]*segmentation.AttributeCondition, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*segmentation.AttributeCondition, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAttributeCondition2ᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋsegmentationᚐAttributeCondition(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOAttributeCondition2ᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋsegmentationᚐAttributeCondition(ctx context.Context, v any) (*segmentation.AttributeCondition, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputAttributeCondition(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOAttributeType2ᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋentᚋattributedefinitionᚐType(ctx context.Context, v any) (*attributedefinition.Type, error) {
 	if v == nil {
 		return nil, nil
@@ -12875,6 +14338,14 @@ func (ec *executionContext) marshalOCompany2ᚖgithubᚗcomᚋpeoplegraphᚋpeop
 	return ec._Company(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOCompanyCondition2ᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋsegmentationᚐCompanyCondition(ctx context.Context, v any) (*segmentation.CompanyCondition, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputCompanyCondition(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalOCompanyEdge2ᚕᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋentᚐCompanyEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.CompanyEdge) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -12895,6 +14366,23 @@ func (ec *executionContext) marshalOCompanyEdge2ᚖgithubᚗcomᚋpeoplegraphᚋ
 	return ec._CompanyEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOCompanyFieldCondition2ᚕᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋsegmentationᚐCompanyFieldConditionᚄ(ctx context.Context, v any) ([]*segmentation.CompanyFieldCondition, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*segmentation.CompanyFieldCondition, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCompanyFieldCondition2ᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋsegmentationᚐCompanyFieldCondition(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) unmarshalOCompanyFilter2ᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋgraphᚋmodelᚐCompanyFilter(ctx context.Context, v any) (*model.CompanyFilter, error) {
 	if v == nil {
 		return nil, nil
@@ -12911,6 +14399,22 @@ func (ec *executionContext) unmarshalOCompanyOrder2ᚖgithubᚗcomᚋpeoplegraph
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalOCountOperator2ᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋsegmentationᚐCountOp(ctx context.Context, v any) (*segmentation.CountOp, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(segmentation.CountOp)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOCountOperator2ᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋsegmentationᚐCountOp(ctx context.Context, sel ast.SelectionSet, v *segmentation.CountOp) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx context.Context, v any) (*entgql.Cursor[int], error) {
 	if v == nil {
 		return nil, nil
@@ -12925,6 +14429,14 @@ func (ec *executionContext) marshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCu
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) unmarshalOEventCondition2ᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋsegmentationᚐEventCondition(ctx context.Context, v any) (*segmentation.EventCondition, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputEventCondition(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOEventOccurrence2ᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋentᚐEventOccurrence(ctx context.Context, sel ast.SelectionSet, v *ent.EventOccurrence) graphql.Marshaler {
@@ -12952,6 +14464,14 @@ func (ec *executionContext) marshalOEventOccurrenceEdge2ᚖgithubᚗcomᚋpeople
 		return graphql.Null
 	}
 	return ec._EventOccurrenceEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOFieldCondition2ᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋsegmentationᚐFieldCondition(ctx context.Context, v any) (*segmentation.FieldCondition, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputFieldCondition(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOID2ᚖint(ctx context.Context, v any) (*int, error) {
@@ -13008,6 +14528,35 @@ func (ec *executionContext) marshalOJSON2interface(ctx context.Context, sel ast.
 	return res
 }
 
+func (ec *executionContext) unmarshalOJSON2ᚕinterface(ctx context.Context, v any) ([]any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]any, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalOJSON2interface(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOJSON2ᚕinterface(ctx context.Context, sel ast.SelectionSet, v []any) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalOJSON2interface(ctx, sel, v[i])
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalONode2githubᚗcomᚋpeoplegraphᚋpeoplegraphᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v ent.Noder) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -13020,6 +14569,14 @@ func (ec *executionContext) marshalOPageView2ᚖgithubᚗcomᚋpeoplegraphᚋpeo
 		return graphql.Null
 	}
 	return ec._PageView(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOPageViewCondition2ᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋsegmentationᚐPageViewCondition(ctx context.Context, v any) (*segmentation.PageViewCondition, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputPageViewCondition(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOPageViewEdge2ᚕᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋentᚐPageViewEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.PageViewEdge) graphql.Marshaler {
@@ -13042,7 +14599,24 @@ func (ec *executionContext) marshalOPageViewEdge2ᚖgithubᚗcomᚋpeoplegraph�
 	return ec._PageViewEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOSegmentFilter2ᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋgraphᚋmodelᚐSegmentFilter(ctx context.Context, v any) (*model.SegmentFilter, error) {
+func (ec *executionContext) unmarshalOSegmentFilter2ᚕᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋsegmentationᚐFilterᚄ(ctx context.Context, v any) ([]*segmentation.Filter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*segmentation.Filter, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNSegmentFilter2ᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋsegmentationᚐFilter(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOSegmentFilter2ᚖgithubᚗcomᚋpeoplegraphᚋpeoplegraphᚋsegmentationᚐFilter(ctx context.Context, v any) (*segmentation.Filter, error) {
 	if v == nil {
 		return nil, nil
 	}

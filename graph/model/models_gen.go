@@ -6,6 +6,7 @@ import (
 	"github.com/peoplegraph/peoplegraph/ent"
 	"github.com/peoplegraph/peoplegraph/ent/apikey"
 	"github.com/peoplegraph/peoplegraph/ent/attributedefinition"
+	"github.com/peoplegraph/peoplegraph/segmentation"
 )
 
 type AttributeDefinitionChange struct {
@@ -47,6 +48,12 @@ type CreateAttributeDefinitionInput struct {
 	AllowMultiple *bool `json:"allowMultiple,omitempty"`
 }
 
+type CreateSegmentInput struct {
+	Name        string               `json:"name"`
+	Description *string              `json:"description,omitempty"`
+	Filter      *segmentation.Filter `json:"filter"`
+}
+
 type CreatedAPIKey struct {
 	APIKey *ent.ApiKey `json:"apiKey"`
 	// The secret. It is shown here once and cannot be read again.
@@ -60,4 +67,10 @@ type UpdateAttributeDefinitionInput struct {
 	// New choices (FIXED only); stored values no longer among them are removed.
 	Choices       []string `json:"choices,omitempty"`
 	AllowMultiple *bool    `json:"allowMultiple,omitempty"`
+}
+
+type UpdateSegmentInput struct {
+	Name        *string              `json:"name,omitempty"`
+	Description *string              `json:"description,omitempty"`
+	Filter      *segmentation.Filter `json:"filter,omitempty"`
 }
