@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/peoplegraph/peoplegraph/ent"
 	"github.com/peoplegraph/peoplegraph/ent/apikey"
 	"github.com/peoplegraph/peoplegraph/viewer"
@@ -26,8 +28,9 @@ type Authenticator struct {
 	cacheTTL time.Duration
 	now      func() time.Time
 
-	mu    sync.Mutex
-	cache map[string]cachedKey // by secret hash
+	mu     sync.Mutex
+	cache  map[string]cachedKey // by secret hash
+	flight singleflight.Group
 }
 
 type cachedKey struct {
@@ -81,12 +84,21 @@ func (a *Authenticator) lookup(ctx context.Context, hash string) (*ent.ApiKey, e
 	if ok && now.Sub(c.fetched) < a.cacheTTL {
 		return c.key, nil
 	}
-	key, err := a.client.ApiKey.Query().
-		Where(apikey.SecretHash(hash)).
-		Only(viewer.SystemContext(ctx))
-	if err != nil && !ent.IsNotFound(err) {
+	// Concurrent misses for one key share one query: after an outage, a burst of retries
+	// must not queue one lookup per request on the pool.
+	v, err, _ := a.flight.Do(hash, func() (any, error) {
+		key, err := a.client.ApiKey.Query().
+			Where(apikey.SecretHash(hash)).
+			Only(viewer.SystemContext(context.WithoutCancel(ctx)))
+		if err != nil && !ent.IsNotFound(err) {
+			return nil, err
+		}
+		return key, nil
+	})
+	if err != nil {
 		return nil, err
 	}
+	key, _ := v.(*ent.ApiKey)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if len(a.cache) > 10_000 {

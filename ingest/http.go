@@ -10,12 +10,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/httprate"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/peoplegraph/peoplegraph/auth"
 	"github.com/peoplegraph/peoplegraph/domains"
@@ -85,13 +87,26 @@ func (h *HTTP) handle(kind string) http.HandlerFunc {
 			writeError(w, aerr)
 			return
 		}
-		v, aerr := h.authenticate(r, body)
-		if aerr != nil {
-			writeError(w, aerr)
+		deadline := received.Add(requestDeadline)
+		type authResult struct {
+			v    viewer.Viewer
+			aerr *apiError
+		}
+		auth, err := bounded(deadline, func() (authResult, error) {
+			v, aerr := h.authenticate(r, body)
+			return authResult{v, aerr}, nil
+		})
+		if err != nil {
+			writeError(w, &apiError{http.StatusServiceUnavailable, CodeUnavailable, "database unavailable; retry later"})
 			return
 		}
+		if auth.aerr != nil {
+			writeError(w, auth.aerr)
+			return
+		}
+		v := auth.v
 		ctx := viewer.NewContext(r.Context(), v)
-		settings, err := h.settings.get(ctx, v.AppID)
+		settings, err := bounded(deadline, func() (cachedSettings, error) { return h.settings.get(ctx, v.AppID) })
 		if err != nil {
 			h.logger.ErrorContext(ctx, "read app settings", "error", err)
 			writeError(w, &apiError{http.StatusServiceUnavailable, CodeUnavailable, "database unavailable; retry later"})
@@ -123,7 +138,7 @@ func (h *HTTP) handle(kind string) http.HandlerFunc {
 		}
 		h.metrics.batchSize.Observe(float64(len(decoded.Messages) + len(decoded.Rejected)))
 		start := time.Now()
-		fresh, err := h.svc.WriteGrouped(ctx, v.AppID, decoded.Messages)
+		fresh, err := bounded(deadline, func() (int, error) { return h.svc.WriteGrouped(ctx, v.AppID, decoded.Messages) })
 		if err != nil {
 			// Nothing of the request was committed, so a retry is always safe.
 			h.logger.ErrorContext(ctx, "ingest write failed", "app_id", v.AppID, "messages", len(decoded.Messages), "error", err)
@@ -141,6 +156,36 @@ func (h *HTTP) handle(kind string) http.HandlerFunc {
 			rejected = []Rejection{}
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"success": true, "accepted": len(decoded.Messages), "rejected": rejected})
+	}
+}
+
+// requestDeadline bounds how long a request waits for the database. A database that
+// stops answering without closing connections (a network partition) can block a driver
+// call for minutes, past any context; the request is answered 503 then, which is safe:
+// a write commits entirely or not at all, and the client's retry is deduplicated.
+const requestDeadline = 8 * time.Second
+
+var errDeadline = errors.New("the database did not answer within the request's deadline")
+
+// bounded runs fn, giving up waiting for it at deadline (fn itself runs on).
+func bounded[T any](deadline time.Time, fn func() (T, error)) (T, error) {
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		v, err := fn()
+		done <- result{v, err}
+	}()
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
+	select {
+	case r := <-done:
+		return r.v, r.err
+	case <-timer.C:
+		var zero T
+		return zero, errDeadline
 	}
 }
 
@@ -303,6 +348,7 @@ type appSettings struct {
 	ttl    time.Duration
 	mu     sync.Mutex
 	byApp  map[int]cachedSettings
+	flight singleflight.Group
 }
 
 type cachedSettings struct {
@@ -318,24 +364,32 @@ func (s *appSettings) get(ctx context.Context, appID int) (cachedSettings, error
 	if ok && time.Since(c.fetched) < s.ttl {
 		return c, nil
 	}
-	app, err := s.client.App.Get(ctx, appID)
+	// Concurrent misses of one app share one read (see auth.Authenticator.lookup).
+	v, err, _ := s.flight.Do(strconv.Itoa(appID), func() (any, error) {
+		ctx := context.WithoutCancel(ctx)
+		app, err := s.client.App.Get(ctx, appID)
+		if err != nil {
+			return nil, err
+		}
+		doms, err := s.client.TrustedDomain.Query().All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		patterns := make([]string, 0, len(doms))
+		for _, d := range doms {
+			patterns = append(patterns, d.Domain)
+		}
+		c := cachedSettings{domains: domains.NewMatcher(patterns), fetched: time.Now()}
+		if app.WebhookHmacState != nil {
+			c.webhookState = *app.WebhookHmacState
+		}
+		s.mu.Lock()
+		s.byApp[appID] = c
+		s.mu.Unlock()
+		return c, nil
+	})
 	if err != nil {
 		return cachedSettings{}, err
 	}
-	doms, err := s.client.TrustedDomain.Query().All(ctx)
-	if err != nil {
-		return cachedSettings{}, err
-	}
-	patterns := make([]string, 0, len(doms))
-	for _, d := range doms {
-		patterns = append(patterns, d.Domain)
-	}
-	c = cachedSettings{domains: domains.NewMatcher(patterns), fetched: time.Now()}
-	if app.WebhookHmacState != nil {
-		c.webhookState = *app.WebhookHmacState
-	}
-	s.mu.Lock()
-	s.byApp[appID] = c
-	s.mu.Unlock()
-	return c, nil
+	return v.(cachedSettings), nil
 }

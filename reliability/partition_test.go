@@ -3,31 +3,22 @@ package reliability
 import (
 	"bytes"
 	"net/http"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/peoplegraph/peoplegraph/auth"
 )
 
-// envKnownGaps runs the tests of known gaps: behaviour the product promises that the
-// server does not deliver yet (docs/reliability.md, "Known gaps"). They fail until the
-// gap is closed, so CI leaves them out.
-const envKnownGaps = "PEOPLEGRAPH_TEST_KNOWN_GAPS"
-
 // TestDatabasePartition: the database stops answering without closing anything (a
 // network partition, a host that died, a failover to an address that is not up yet).
 // The contract still holds: ingestion answers 503 with Retry-After, /readyz fails within
 // its 2 s bound, and both recover when the network does.
 //
-// Known gap: today both hang for as long as the partition lasts. lib/pq cancels a query
-// on context expiry by sending a CancelRequest over a new connection, which the partition
-// swallows too, and never interrupts the read it is blocked in; no server-side deadline
-// bounds the database work of a request either.
+// lib/pq cancels a query on context expiry by sending a CancelRequest over a new
+// connection, which the partition swallows too, and never interrupts the read it is
+// blocked in; so the server bounds the waiting itself (ingest.requestDeadline, the
+// readiness ping) instead of relying on the driver.
 func TestDatabasePartition(t *testing.T) {
-	if os.Getenv(envKnownGaps) == "" {
-		t.Skipf("known gap (docs/reliability.md): set %s=1 to run", envKnownGaps)
-	}
 	requirePostgres(t)
 	env := proxiedServer(t)
 	client := &http.Client{Timeout: 15 * time.Second}

@@ -115,7 +115,17 @@ func (s *Server) Handler() http.Handler { return s.handler }
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	if err := s.deps.DB.SQL.PingContext(ctx); err != nil {
+	// The ping runs apart: a partitioned database can block the driver past its context,
+	// and readiness must still answer within its bound.
+	pinged := make(chan error, 1)
+	go func() { pinged <- s.deps.DB.SQL.PingContext(ctx) }()
+	var err error
+	select {
+	case err = <-pinged:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	if err != nil {
 		s.deps.Logger.WarnContext(ctx, "readiness check failed", "error", err)
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unavailable"})
 		return

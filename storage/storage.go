@@ -124,8 +124,9 @@ func parse(raw string) (driverName, dsn, dia string, err error) {
 }
 
 // sqliteDSN adds the pragmas modernc needs: foreign keys (Ent's migration requires
-// them), WAL and a busy timeout for concurrent readers, and a time format that sorts
-// and works with SQLite's date functions.
+// them), WAL and a busy timeout for concurrent readers, synchronous=FULL so that a
+// commit answered 2xx survives a power loss too (NORMAL may lose the last ones), and a
+// time format that sorts and works with SQLite's date functions.
 func sqliteDSN(pathAndQuery string) (string, string, string, error) {
 	path, query, _ := strings.Cut(pathAndQuery, "?")
 	if path == "" {
@@ -135,7 +136,7 @@ func sqliteDSN(pathAndQuery string) (string, string, string, error) {
 	if err != nil {
 		return "", "", "", fmt.Errorf("database URL: %w", err)
 	}
-	for _, p := range []string{"foreign_keys(1)", "journal_mode(WAL)", "busy_timeout(10000)", "synchronous(NORMAL)"} {
+	for _, p := range []string{"foreign_keys(1)", "journal_mode(WAL)", "busy_timeout(10000)", "synchronous(FULL)"} {
 		values.Add("_pragma", p)
 	}
 	values.Set("_time_format", "sqlite")
