@@ -313,14 +313,19 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "membership_user_id_company_id",
+				Name:    "membership_app_id_user_id_company_id",
 				Unique:  true,
-				Columns: []*schema.Column{MembershipsColumns[3], MembershipsColumns[4]},
+				Columns: []*schema.Column{MembershipsColumns[2], MembershipsColumns[3], MembershipsColumns[4]},
 			},
 			{
 				Name:    "membership_app_id_company_id",
 				Unique:  false,
 				Columns: []*schema.Column{MembershipsColumns[2], MembershipsColumns[4]},
+			},
+			{
+				Name:    "membership_user_id_company_id",
+				Unique:  true,
+				Columns: []*schema.Column{MembershipsColumns[3], MembershipsColumns[4]},
 			},
 		},
 	}

@@ -35,7 +35,7 @@ func (Membership) Edges() []ent.Edge {
 
 func (Membership) Indexes() []ent.Index {
 	return []ent.Index{
-		index.Fields("user_id", "company_id").Unique(),
+		index.Fields("app_id", "user_id", "company_id").Unique(),
 		index.Fields("app_id", "company_id"),
 	}
 }
