@@ -7,6 +7,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/peoplegraph/peoplegraph/attribute"
 )
 
 // Fields holds standard columns by Ent field name. A value is a string, an int64 (company
@@ -288,111 +290,10 @@ func (f Fields) address(v any) {
 	f.put(colPostalCode, pick(a, "postal_code", "postalCode", "zip", "zip_code", "zipCode"))
 }
 
-// employees implements the INTEGER rule for a company's head count.
+// employees is the INTEGER rule of package attribute (one rule for every integer a
+// message carries), without negative head counts.
 func employees(v any) (int64, bool) {
-	var s string
-	switch x := v.(type) {
-	case json.Number:
-		s = string(x)
-	case string:
-		s = x
-	case float64:
-		if x < 0 || x != math.Trunc(x) || x >= math.MaxInt64 {
-			return 0, false
-		}
-		return int64(x), true
-	case int:
-		return int64(x), x >= 0
-	case int64:
-		return x, x >= 0
-	case int32:
-		return int64(x), x >= 0
-	default:
-		return 0, false
-	}
-	n, ok := parseInteger(strings.TrimSpace(s))
-	return n, ok && n >= 0
+	n, ok := attribute.Coerce(attribute.Definition{Type: attribute.Integer}, v)
+	i, isInt := n.(int64)
+	return i, ok && isInt && i >= 0
 }
-
-// expLimit bounds exponents so that "1e999999999999" is judged without big arithmetic.
-const expLimit = 1 << 20
-
-// parseInteger parses a decimal number (optional sign, digits with an optional point,
-// optional exponent) whose exact value is an integer in the int64 range.
-func parseInteger(s string) (int64, bool) {
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return n, true
-	}
-	i := 0
-	neg := false
-	if i < len(s) && (s[i] == '+' || s[i] == '-') {
-		neg = s[i] == '-'
-		i++
-	}
-	intStart := i
-	for i < len(s) && isDigit(s[i]) {
-		i++
-	}
-	intPart := s[intStart:i]
-	fracPart := ""
-	if i < len(s) && s[i] == '.' {
-		i++
-		fs := i
-		for i < len(s) && isDigit(s[i]) {
-			i++
-		}
-		fracPart = s[fs:i]
-	}
-	if intPart == "" && fracPart == "" {
-		return 0, false
-	}
-	exp := 0
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		eneg := false
-		if i < len(s) && (s[i] == '+' || s[i] == '-') {
-			eneg = s[i] == '-'
-			i++
-		}
-		es := i
-		for i < len(s) && isDigit(s[i]) {
-			if exp < expLimit {
-				exp = exp*10 + int(s[i]-'0')
-			}
-			i++
-		}
-		if i == es {
-			return 0, false
-		}
-		if eneg {
-			exp = -exp
-		}
-	}
-	if i != len(s) {
-		return 0, false
-	}
-	// value = digits × 10^(exp − len(fracPart)), with digits stripped of leading zeros
-	// and trailing zeros moved into the exponent.
-	digits := strings.TrimLeft(intPart+fracPart, "0")
-	exp -= len(fracPart)
-	trimmed := strings.TrimRight(digits, "0")
-	exp += len(digits) - len(trimmed)
-	digits = trimmed
-	if digits == "" {
-		return 0, true
-	}
-	if exp < 0 || len(digits)+exp > 19 {
-		return 0, false
-	}
-	text := digits + strings.Repeat("0", exp)
-	if neg {
-		text = "-" + text
-	}
-	n, err := strconv.ParseInt(text, 10, 64)
-	if err != nil {
-		return 0, false
-	}
-	return n, true
-}
-
-func isDigit(b byte) bool { return '0' <= b && b <= '9' }

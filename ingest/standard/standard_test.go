@@ -192,29 +192,6 @@ func TestEmployeesGoValues(t *testing.T) {
 	}
 }
 
-func TestParseInteger(t *testing.T) {
-	cases := []struct {
-		in   string
-		want int64
-		ok   bool
-	}{
-		{"0", 0, true}, {"007", 7, true}, {"5.", 5, true}, {"5.000", 5, true}, {"1.5e1", 15, true},
-		{"150e-1", 15, true}, {"-9223372036854775808", -9223372036854775808, true},
-		{"9223372036854775807.0", 9223372036854775807, true}, {"9.223372036854775807e18", 9223372036854775807, true},
-		{"0e999999999999999999999", 0, true}, {"0.000", 0, true},
-		{"9223372036854775808", 0, false}, {"1e19", 0, false}, {".5", 0, false}, {"1e-1", 0, false},
-		{"", 0, false}, {"+", 0, false}, {"-", 0, false}, {".", 0, false}, {"e5", 0, false}, {"1e", 0, false},
-		{"1e+", 0, false}, {"1..0", 0, false}, {"1 0", 0, false}, {"NaN", 0, false}, {"Inf", 0, false},
-		{"１２", 0, false},
-	}
-	for _, c := range cases {
-		got, ok := parseInteger(c.in)
-		if ok != c.ok || got != c.want {
-			t.Errorf("parseInteger(%q) = %d, %v; want %d, %v", c.in, got, ok, c.want, c.ok)
-		}
-	}
-}
-
 // TestColumnNames keeps the column names in step with the Ent schema.
 func TestColumnNames(t *testing.T) {
 	userCols := []string{colEmail, colFirstName, colLastName, colPhone, colGender, colCountry, colRegion,
