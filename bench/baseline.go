@@ -2,13 +2,10 @@ package bench
 
 import (
 	"context"
-	"fmt"
 	"math/rand/v2"
 	"strings"
 	"sync"
 	"time"
-
-	"entgo.io/ent/dialect"
 
 	"github.com/peoplegraph/peoplegraph/storage"
 )
@@ -46,22 +43,7 @@ func (b *baseline) load(ctx context.Context) error {
 	return b.err
 }
 
-func (b *baseline) rebind(q string) string {
-	if b.db.Dialect != dialect.Postgres {
-		return q
-	}
-	var out strings.Builder
-	n := 0
-	for _, r := range q {
-		if r == '?' {
-			n++
-			fmt.Fprintf(&out, "$%d", n)
-			continue
-		}
-		out.WriteRune(r)
-	}
-	return out.String()
-}
+func (b *baseline) rebind(q string) string { return storage.Rebind(b.db.Dialect, q) }
 
 func (b *baseline) batch(ctx context.Context, n int) error {
 	if err := b.load(ctx); err != nil {

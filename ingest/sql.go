@@ -3,12 +3,12 @@ package ingest
 import (
 	"context"
 	"database/sql"
-	"strconv"
 	"strings"
 
 	"entgo.io/ent/dialect"
 
 	"github.com/peoplegraph/peoplegraph/ent"
+	"github.com/peoplegraph/peoplegraph/storage"
 )
 
 // dbtx runs the hand-written statements of a batch inside its Ent transaction. They
@@ -20,24 +20,7 @@ type dbtx struct {
 
 func (d dbtx) postgres() bool { return d.dialect == dialect.Postgres }
 
-// rebind turns the ? placeholders the statements are written with into PostgreSQL's $n.
-func (d dbtx) rebind(q string) string {
-	if !d.postgres() {
-		return q
-	}
-	var b strings.Builder
-	n := 0
-	for i := 0; i < len(q); i++ {
-		if q[i] == '?' {
-			n++
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(n))
-			continue
-		}
-		b.WriteByte(q[i])
-	}
-	return b.String()
-}
+func (d dbtx) rebind(q string) string { return storage.Rebind(d.dialect, q) }
 
 func (d dbtx) exec(ctx context.Context, q string, args ...any) (int64, error) {
 	res, err := d.tx.ExecContext(ctx, d.rebind(q), args...)
