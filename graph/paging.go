@@ -309,3 +309,66 @@ func pageInfoFor(info ent.PageInfo, cursors []ent.Cursor) ent.PageInfo {
 	}
 	return info
 }
+
+// pagedQuery is what paginate needs of one Ent query type: its count, a window of its
+// rows (eager-loading what the nodes select, when ctx carries the node field), and each
+// row's id and ordering value.
+type pagedQuery[N any] struct {
+	count func(context.Context) (int, error)
+	fetch func(ctx context.Context, w window, eager bool) ([]N, error)
+	id    func(N) int
+	value func(N, string) any
+}
+
+// paged is one page of a connection: the rows, their cursors and the page info.
+type paged[N any] struct {
+	total   int
+	nodes   []N
+	cursors []ent.Cursor
+	info    ent.PageInfo
+}
+
+// paginate pages q by k, running only what the query selects: the count when
+// totalCount is asked for, the window when edges or pageInfo are.
+func paginate[N any](ctx context.Context, q pagedQuery[N], p page, k keyset) (paged[N], error) {
+	var out paged[N]
+	sel := selectedConnectionFields(ctx)
+	if sel.totalCount {
+		n, err := q.count(ctx)
+		if err != nil {
+			return out, err
+		}
+		out.total = n
+	}
+	if !sel.edges && !sel.pageInfo {
+		return out, nil
+	}
+	w, err := k.window(p)
+	if err != nil {
+		return out, err
+	}
+	fetchCtx := ctx
+	if sel.node != nil {
+		fetchCtx = nodeContext(ctx, sel.node)
+	}
+	rows, err := q.fetch(fetchCtx, w, sel.node != nil)
+	if err != nil {
+		return out, err
+	}
+	out.nodes, out.info = finish(p, w, rows)
+	out.cursors = make([]ent.Cursor, len(out.nodes))
+	for i, n := range out.nodes {
+		out.cursors[i] = k.cursor(q.id(n), q.value(n, k.column))
+	}
+	out.info = pageInfoFor(out.info, out.cursors)
+	return out, nil
+}
+
+// predicates converts window conditions to an Ent predicate type.
+func predicates[P ~func(*sql.Selector)](fs []func(*sql.Selector)) []P {
+	out := make([]P, len(fs))
+	for i, f := range fs {
+		out[i] = f
+	}
+	return out
+}

@@ -8,7 +8,6 @@ import (
 	"unicode"
 
 	"entgo.io/contrib/entgql"
-	"entgo.io/ent/dialect/sql"
 
 	"github.com/peoplegraph/peoplegraph/ent"
 	"github.com/peoplegraph/peoplegraph/ent/attributedefinition"
@@ -59,51 +58,32 @@ func userValue(u *ent.User, column string) any {
 // usersConnection pages q by k: the count, then the page with what its nodes select
 // eager-loaded (companies and their counts in one query each, whatever the page size).
 func usersConnection(ctx context.Context, q *ent.UserQuery, p page, k keyset) (*ent.UserConnection, error) {
-	sel := selectedConnectionFields(ctx)
-	conn := &ent.UserConnection{Edges: []*ent.UserEdge{}}
-	if sel.totalCount {
-		n, err := q.Clone().Count(ctx)
-		if err != nil {
-			return nil, err
-		}
-		conn.TotalCount = n
-	}
-	if !sel.edges && !sel.pageInfo {
-		return conn, nil
-	}
-	w, err := k.window(p)
+	res, err := paginate(ctx, pagedQuery[*ent.User]{
+		count: q.Clone().Count,
+		fetch: func(ctx context.Context, w window, eager bool) ([]*ent.User, error) {
+			// No DISTINCT (edge queries add one): rows are distinct anyway (memberships are
+			// unique), and PostgreSQL refuses DISTINCT with the NULLS-last ordering.
+			fq := q.Clone().Unique(false).Where(predicates[predicate.User](w.where)...).Order(user.OrderOption(w.order)).Limit(w.limit)
+			if eager {
+				var err error
+				if fq, err = fq.CollectFields(ctx, "User", "Node"); err != nil {
+					return nil, err
+				}
+			}
+			fq.Modify(w.selectColumn)
+			return fq.All(ctx)
+		},
+		id:    func(u *ent.User) int { return u.ID },
+		value: userValue,
+	}, p, k)
 	if err != nil {
 		return nil, err
 	}
-	// No DISTINCT (edge queries add one): rows are distinct anyway (memberships are
-	// unique), and PostgreSQL refuses DISTINCT with the NULLS-last ordering.
-	fq := q.Clone().Unique(false).Where(userPredicates(w.where)...).Order(user.OrderOption(w.order)).Limit(w.limit)
-	if sel.node != nil {
-		if fq, err = fq.CollectFields(nodeContext(ctx, sel.node), "User", "Node"); err != nil {
-			return nil, err
-		}
+	conn := &ent.UserConnection{TotalCount: res.total, PageInfo: res.info, Edges: make([]*ent.UserEdge, len(res.nodes))}
+	for i, n := range res.nodes {
+		conn.Edges[i] = &ent.UserEdge{Node: n, Cursor: res.cursors[i]}
 	}
-	fq.Modify(w.selectColumn)
-	rows, err := fq.All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	nodes, info := finish(p, w, rows)
-	cursors := make([]ent.Cursor, len(nodes))
-	for i, n := range nodes {
-		cursors[i] = k.cursor(n.ID, userValue(n, k.column))
-		conn.Edges = append(conn.Edges, &ent.UserEdge{Node: n, Cursor: cursors[i]})
-	}
-	conn.PageInfo = pageInfoFor(info, cursors)
 	return conn, nil
-}
-
-func userPredicates(fs []func(*sql.Selector)) []predicate.User {
-	out := make([]predicate.User, len(fs))
-	for i, f := range fs {
-		out[i] = f
-	}
-	return out
 }
 
 // companyKeyset is the ordering of a companies connection.
@@ -133,49 +113,30 @@ func companyValue(c *ent.Company, column string) any {
 
 // companiesConnection is usersConnection for companies.
 func companiesConnection(ctx context.Context, q *ent.CompanyQuery, p page, k keyset) (*ent.CompanyConnection, error) {
-	sel := selectedConnectionFields(ctx)
-	conn := &ent.CompanyConnection{Edges: []*ent.CompanyEdge{}}
-	if sel.totalCount {
-		n, err := q.Clone().Count(ctx)
-		if err != nil {
-			return nil, err
-		}
-		conn.TotalCount = n
-	}
-	if !sel.edges && !sel.pageInfo {
-		return conn, nil
-	}
-	w, err := k.window(p)
+	res, err := paginate(ctx, pagedQuery[*ent.Company]{
+		count: q.Clone().Count,
+		fetch: func(ctx context.Context, w window, eager bool) ([]*ent.Company, error) {
+			fq := q.Clone().Unique(false).Where(predicates[predicate.Company](w.where)...).Order(company.OrderOption(w.order)).Limit(w.limit)
+			if eager {
+				var err error
+				if fq, err = fq.CollectFields(ctx, "Company", "Node"); err != nil {
+					return nil, err
+				}
+			}
+			fq.Modify(w.selectColumn)
+			return fq.All(ctx)
+		},
+		id:    func(c *ent.Company) int { return c.ID },
+		value: companyValue,
+	}, p, k)
 	if err != nil {
 		return nil, err
 	}
-	fq := q.Clone().Unique(false).Where(companyPredicates(w.where)...).Order(company.OrderOption(w.order)).Limit(w.limit)
-	if sel.node != nil {
-		if fq, err = fq.CollectFields(nodeContext(ctx, sel.node), "Company", "Node"); err != nil {
-			return nil, err
-		}
+	conn := &ent.CompanyConnection{TotalCount: res.total, PageInfo: res.info, Edges: make([]*ent.CompanyEdge, len(res.nodes))}
+	for i, n := range res.nodes {
+		conn.Edges[i] = &ent.CompanyEdge{Node: n, Cursor: res.cursors[i]}
 	}
-	fq.Modify(w.selectColumn)
-	rows, err := fq.All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	nodes, info := finish(p, w, rows)
-	cursors := make([]ent.Cursor, len(nodes))
-	for i, n := range nodes {
-		cursors[i] = k.cursor(n.ID, companyValue(n, k.column))
-		conn.Edges = append(conn.Edges, &ent.CompanyEdge{Node: n, Cursor: cursors[i]})
-	}
-	conn.PageInfo = pageInfoFor(info, cursors)
 	return conn, nil
-}
-
-func companyPredicates(fs []func(*sql.Selector)) []predicate.Company {
-	out := make([]predicate.Company, len(fs))
-	for i, f := range fs {
-		out[i] = f
-	}
-	return out
 }
 
 // companyFilter turns a CompanyFilter into predicates.
