@@ -38,7 +38,13 @@ func (b *baseline) load(ctx context.Context) error {
 			rows.Scan(&id)
 			b.users = append(b.users, id)
 		}
-		b.err = b.db.SQL.QueryRowContext(ctx, b.rebind(`SELECT id FROM event_definitions WHERE app_id = ? LIMIT 1`), b.appID).Scan(&b.eventID)
+		// The ingestion phases may not have run: the baseline brings its own event.
+		now := time.Now().UTC()
+		if _, b.err = b.db.SQL.ExecContext(ctx, b.rebind(`INSERT INTO event_definitions (app_id, name, occurrences, created_at, updated_at)
+			VALUES (?, ?, 0, ?, ?) ON CONFLICT DO NOTHING`), b.appID, eventNames[0], now, now); b.err != nil {
+			return
+		}
+		b.err = b.db.SQL.QueryRowContext(ctx, b.rebind(`SELECT id FROM event_definitions WHERE app_id = ? AND name = ?`), b.appID, eventNames[0]).Scan(&b.eventID)
 	})
 	return b.err
 }

@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,7 +36,12 @@ type Config struct {
 	BatchSize     int
 	SingleSenders int // concurrent single-call senders
 	Users         int // pool the messages draw their users from
-	Out           io.Writer
+	// Phases to run (batch, single, sql); empty runs all of them.
+	Phases []string
+	// CPUProfile, when set, receives a CPU profile of the measured phases (not of the
+	// warm-up), server and load generator together.
+	CPUProfile io.Writer
+	Out        io.Writer
 }
 
 // Figure is one measured number.
@@ -111,25 +117,47 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 	}
 
+	if cfg.CPUProfile != nil {
+		if err := pprof.StartCPUProfile(cfg.CPUProfile); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	run := func(phase string) bool { return len(cfg.Phases) == 0 || slices.Contains(cfg.Phases, phase) }
 	var figures []Figure
-	batch := load(ctx, "batch ingestion", cfg.Senders, cfg.Duration, func() (int, error) {
-		return cfg.BatchSize, post("/v1/batch", gen.batch(cfg.BatchSize, false))
-	})
-	batch.RSSMB = rssMB()
-	single := load(ctx, "single calls", cfg.SingleSenders, cfg.Duration, func() (int, error) {
-		path, body := gen.single()
-		return 1, post(path, body)
-	})
-	ceiling := baseline{db: db, appID: app.App.ID, gen: gen}
-	batchSQL := load(ctx, "plain batched SQL", cfg.Senders, cfg.Duration, func() (int, error) {
-		return cfg.BatchSize, ceiling.batch(ctx, cfg.BatchSize)
-	})
-	perCommit := load(ctx, "plain SQL, commit per message", cfg.SingleSenders, cfg.Duration, func() (int, error) {
-		return 1, ceiling.batch(ctx, 1)
-	})
-	batch.Ratio, batch.RatioTo = batch.PerSec/batchSQL.PerSec, batchSQL.Name
-	single.Ratio, single.RatioTo = single.PerSec/perCommit.PerSec, perCommit.Name
-	figures = append(figures, batch, single, batchSQL, perCommit)
+	var batch, single, batchSQL, perCommit Figure
+	if run("batch") {
+		batch = load(ctx, "batch ingestion", cfg.Senders, cfg.Duration, func() (int, error) {
+			return cfg.BatchSize, post("/v1/batch", gen.batch(cfg.BatchSize, false))
+		})
+		batch.RSSMB = rssMB()
+		figures = append(figures, batch)
+	}
+	if run("single") {
+		single = load(ctx, "single calls", cfg.SingleSenders, cfg.Duration, func() (int, error) {
+			path, body := gen.single()
+			return 1, post(path, body)
+		})
+		figures = append(figures, single)
+	}
+	if run("sql") {
+		ceiling := baseline{db: db, appID: app.App.ID, gen: gen}
+		batchSQL = load(ctx, "plain batched SQL", cfg.Senders, cfg.Duration, func() (int, error) {
+			return cfg.BatchSize, ceiling.batch(ctx, cfg.BatchSize)
+		})
+		perCommit = load(ctx, "plain SQL, commit per message", cfg.SingleSenders, cfg.Duration, func() (int, error) {
+			return 1, ceiling.batch(ctx, 1)
+		})
+		figures = append(figures, batchSQL, perCommit)
+		for i := range figures {
+			switch figures[i].Name {
+			case batch.Name:
+				figures[i].Ratio, figures[i].RatioTo = batch.PerSec/batchSQL.PerSec, batchSQL.Name
+			case single.Name:
+				figures[i].Ratio, figures[i].RatioTo = single.PerSec/perCommit.PerSec, perCommit.Name
+			}
+		}
+	}
 	for i := range figures {
 		figures[i].Dialect = db.Dialect
 	}
@@ -227,37 +255,52 @@ var eventNames = func() []string {
 
 func (g *generator) id() string { return g.run + "-" + strconv.FormatInt(g.seq.Add(1), 36) }
 
-func (g *generator) message(typ string, user int) map[string]any {
-	m := map[string]any{
-		"type":      typ,
-		"messageId": g.id(),
-		"userId":    fmt.Sprintf("user-%d", user),
-		"timestamp": time.Now().UTC().Format(time.RFC3339Nano),
-		"context": map[string]any{
-			"ip":        "203.0.113.7",
-			"userAgent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
-			"locale":    "en-US",
-		},
+// appendMessage writes one message of type typ for user. The bodies are written by hand,
+// not by encoding/json over maps, so that the load generator, which shares the machine
+// with the server and the database, costs as little CPU as a real load tool would.
+func (g *generator) appendMessage(b []byte, typ string, user int, withType bool) []byte {
+	b = append(b, '{')
+	if withType {
+		b = append(b, `"type":"`...)
+		b = append(b, typ...)
+		b = append(b, `",`...)
 	}
+	b = append(b, `"messageId":"`...)
+	b = append(b, g.id()...)
+	b = append(b, `","userId":"user-`...)
+	b = strconv.AppendInt(b, int64(user), 10)
+	b = append(b, `","timestamp":"`...)
+	b = time.Now().UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","context":{"ip":"203.0.113.7","userAgent":"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36","locale":"en-US"}`...)
 	switch typ {
 	case "identify":
-		m["traits"] = map[string]any{
-			"email": fmt.Sprintf("user%d@example.com", user), "name": "Ada Lovelace",
-			"plan": []string{"free", "pro", "team"}[user%3], "seats": user % 50, "score": float64(user%1000) / 7,
-			"beta": user%2 == 0, "signed_up": "2024-05-01T10:00:00Z", "country_code": "DE", "referrer": "ads",
-			"age": user % 80, "tags": []string{"a", "b"}, "company_size": "11-50",
-		}
+		b = append(b, `,"traits":{"email":"user`...)
+		b = strconv.AppendInt(b, int64(user), 10)
+		b = append(b, `@example.com","name":"Ada Lovelace","plan":"`...)
+		b = append(b, []string{"free", "pro", "team"}[user%3]...)
+		b = append(b, `","seats":`...)
+		b = strconv.AppendInt(b, int64(user%50), 10)
+		b = append(b, `,"score":`...)
+		b = strconv.AppendFloat(b, float64(user%1000)/7, 'g', -1, 64)
+		b = append(b, `,"beta":`...)
+		b = strconv.AppendBool(b, user%2 == 0)
+		b = append(b, `,"signed_up":"2024-05-01T10:00:00Z","country_code":"DE","referrer":"ads","age":`...)
+		b = strconv.AppendInt(b, int64(user%80), 10)
+		b = append(b, `,"tags":["a","b"],"company_size":"11-50"}`...)
 	case "page":
-		m["name"] = "Pricing"
-		m["properties"] = map[string]any{"url": "https://example.com/pricing", "path": "/pricing", "title": "Pricing", "referrer": "https://google.com/"}
+		b = append(b, `,"name":"Pricing","properties":{"url":"https://example.com/pricing","path":"/pricing","title":"Pricing","referrer":"https://google.com/"}`...)
 	case "track":
-		m["event"] = eventNames[rand.IntN(len(eventNames))]
-		m["properties"] = map[string]any{"value": rand.IntN(100), "currency": "EUR", "plan": "pro"}
+		b = append(b, `,"event":"`...)
+		b = append(b, eventNames[rand.IntN(len(eventNames))]...)
+		b = append(b, `","properties":{"value":`...)
+		b = strconv.AppendInt(b, int64(rand.IntN(100)), 10)
+		b = append(b, `,"currency":"EUR","plan":"pro"}`...)
 	case "group":
-		m["groupId"] = fmt.Sprintf("company-%d", user%500)
-		m["traits"] = map[string]any{"name": "Acme", "employees": 42, "industry": "tools"}
+		b = append(b, `,"groupId":"company-`...)
+		b = strconv.AppendInt(b, int64(user%500), 10)
+		b = append(b, `","traits":{"name":"Acme","employees":42,"industry":"tools"}`...)
 	}
-	return m
+	return append(b, '}')
 }
 
 func (g *generator) pickType() string {
@@ -275,23 +318,25 @@ func (g *generator) pickType() string {
 
 // batch is one /v1/batch body; warm batches identify consecutive users of the pool.
 func (g *generator) batch(n int, warm bool) []byte {
-	msgs := make([]map[string]any, n)
-	for i := range msgs {
+	b := make([]byte, 0, n*512)
+	b = append(b, `{"batch":[`...)
+	for i := range n {
+		if i > 0 {
+			b = append(b, ',')
+		}
 		if warm {
-			msgs[i] = g.message("identify", int(g.seq.Load())%g.users)
+			b = g.appendMessage(b, "identify", int(g.seq.Load())%g.users, true)
 			continue
 		}
-		msgs[i] = g.message(g.pickType(), rand.IntN(g.users))
+		b = g.appendMessage(b, g.pickType(), rand.IntN(g.users), true)
 	}
-	b, _ := json.Marshal(map[string]any{"batch": msgs, "sentAt": time.Now().UTC().Format(time.RFC3339Nano)})
-	return b
+	b = append(b, `],"sentAt":"`...)
+	b = time.Now().UTC().AppendFormat(b, time.RFC3339Nano)
+	return append(b, `"}`...)
 }
 
 // single is one /v1/page or /v1/track call.
 func (g *generator) single() (path string, body []byte) {
 	typ := []string{"page", "track"}[rand.IntN(2)]
-	m := g.message(typ, rand.IntN(g.users))
-	delete(m, "type")
-	b, _ := json.Marshal(m)
-	return "/v1/" + typ, b
+	return "/v1/" + typ, g.appendMessage(make([]byte, 0, 512), typ, rand.IntN(g.users), false)
 }

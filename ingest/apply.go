@@ -14,6 +14,7 @@ import (
 	"github.com/peoplegraph/peoplegraph/attribute"
 	"github.com/peoplegraph/peoplegraph/ent"
 	"github.com/peoplegraph/peoplegraph/ent/pageview"
+	"github.com/peoplegraph/peoplegraph/ingest/standard"
 )
 
 var userColumns = []string{
@@ -26,9 +27,9 @@ var companyColumns = []string{
 	"name", "description", "email", "employees", "phone", "country", "region", "city", "street", "postal_code",
 }
 
-// apply writes the planned batch: new users and identities, one UPDATE for every touched
-// user and one for every touched company, memberships, page views and occurrences in
-// multi-row inserts, rejection counts, and finally the merges in message order.
+// apply writes the planned batch: new users and identities, memberships, page views and
+// occurrences in multi-row inserts, rejection counts, one UPDATE for every touched company
+// and one for every touched user, and finally the merges in message order.
 func (b *batch) apply(ctx context.Context) error {
 	ids, err := b.insertUsers(ctx)
 	if err != nil {
@@ -43,20 +44,6 @@ func (b *batch) apply(ctx context.Context) error {
 	if err := b.insertIdentities(ctx, id); err != nil {
 		return err
 	}
-	userRows := make([]profileRow, 0, len(b.userOrder))
-	for _, ref := range b.userOrder {
-		userRows = append(userRows, profileRow{id: id(ref), act: b.users[ref]})
-	}
-	if err := b.updateProfiles(ctx, "users", userColumns, true, userRows); err != nil {
-		return err
-	}
-	companyRows := make([]profileRow, 0, len(b.companyAct))
-	for cid, act := range b.companyAct {
-		companyRows = append(companyRows, profileRow{id: cid, act: act})
-	}
-	if err := b.updateProfiles(ctx, "companies", companyColumns, false, companyRows); err != nil {
-		return err
-	}
 	if err := b.insertMemberships(ctx, id); err != nil {
 		return err
 	}
@@ -67,6 +54,22 @@ func (b *batch) apply(ctx context.Context) error {
 		return err
 	}
 	if err := b.countRejections(ctx); err != nil {
+		return err
+	}
+	// Profile rows are shared by concurrent batches, so they are updated last: their row
+	// locks are then held only until the commit that follows.
+	companyRows := make([]profileRow, 0, len(b.companyAct))
+	for cid, act := range b.companyAct {
+		companyRows = append(companyRows, profileRow{id: cid, act: act})
+	}
+	if err := b.updateProfiles(ctx, "companies", companyColumns, false, companyRows); err != nil {
+		return err
+	}
+	userRows := make([]profileRow, 0, len(b.userOrder))
+	for _, ref := range b.userOrder {
+		userRows = append(userRows, profileRow{id: id(ref), act: b.users[ref]})
+	}
+	if err := b.updateProfiles(ctx, "users", userColumns, true, userRows); err != nil {
 		return err
 	}
 	for _, m := range b.merges {
@@ -131,7 +134,7 @@ func (b *batch) updateProfiles(ctx context.Context, table string, columns []stri
 	slices.SortFunc(rows, func(x, y profileRow) int { return x.id - y.id })
 	query := b.updateStatement(table, columns, withActivity)
 	for _, c := range chunks(len(rows), 200) {
-		docs := make([]map[string]any, 0, c[1]-c[0])
+		docs := make([]profileChange, 0, c[1]-c[0])
 		for _, r := range rows[c[0]:c[1]] {
 			docs = append(docs, b.updateDoc(r))
 		}
@@ -162,32 +165,45 @@ func (b *batch) updateProfiles(ctx context.Context, table string, columns []stri
 	return nil
 }
 
-func (b *batch) updateDoc(r profileRow) map[string]any {
+// profileChange is one row of the JSON document a profile UPDATE reads. Absent parts
+// are left out (and read as NULL), which keeps the document small: most rows of a batch
+// only count a page view or move lastSeen.
+type profileChange struct {
+	ID        int             `json:"id"`
+	Fields    standard.Fields `json:"fields,omitempty"`
+	Sets      map[string]any  `json:"sets,omitempty"`
+	Removes   []string        `json:"removes,omitempty"`  // PostgreSQL: keys to drop before Sets
+	Removals  map[string]any  `json:"removals,omitempty"` // SQLite: the same keys, as a JSON merge patch
+	PageViews int             `json:"page_views"`
+	FirstSeen string          `json:"first_seen,omitempty"`
+	LastSeen  string          `json:"last_seen,omitempty"`
+	UserID    string          `json:"user_id,omitempty"`
+}
+
+func (b *batch) updateDoc(r profileRow) profileChange {
 	a := r.act
-	fields := map[string]any{}
-	for k, v := range a.fields {
-		fields[k] = v
-	}
-	sets := map[string]any{}
-	removes := []string{}
-	removals := map[string]any{}
-	for k, v := range a.attrs {
-		removes = append(removes, k)
-		removals[k] = nil
-		if v != nil {
-			sets[k] = v
+	doc := profileChange{ID: r.id, Fields: a.fields, PageViews: a.pageViews, UserID: a.userID}
+	if len(a.attrs) > 0 {
+		doc.Sets = map[string]any{}
+		for k, v := range a.attrs {
+			if b.db.postgres() {
+				doc.Removes = append(doc.Removes, k)
+			} else {
+				if doc.Removals == nil {
+					doc.Removals = map[string]any{}
+				}
+				doc.Removals[k] = nil
+			}
+			if v != nil {
+				doc.Sets[k] = v
+			}
 		}
 	}
-	doc := map[string]any{"id": r.id, "fields": fields, "sets": sets, "removes": removes, "removals": removals}
-	doc["page_views"] = a.pageViews
 	if a.firstSeen != nil {
-		doc["first_seen"] = b.timeText(*a.firstSeen)
+		doc.FirstSeen = b.timeText(*a.firstSeen)
 	}
 	if a.lastSeen != nil {
-		doc["last_seen"] = b.timeText(*a.lastSeen)
-	}
-	if a.userID != "" {
-		doc["user_id"] = a.userID
+		doc.LastSeen = b.timeText(*a.lastSeen)
 	}
 	return doc
 }
@@ -212,7 +228,8 @@ func (b *batch) updateStatement(table string, columns []string, withActivity boo
 			}
 			set = append(set, fmt.Sprintf("%[1]s = CASE WHEN v.fields->'%[1]s' IS NOT NULL THEN %[2]s ELSE t.%[1]s END", c, value))
 		}
-		set = append(set, "attributes = (t.attributes - ARRAY(SELECT jsonb_array_elements_text(v.removes))) || v.sets")
+		set = append(set, "attributes = CASE WHEN v.removes IS NULL THEN t.attributes "+
+			"ELSE (t.attributes - ARRAY(SELECT jsonb_array_elements_text(v.removes))) || COALESCE(v.sets, '{}'::jsonb) END")
 		if withActivity {
 			set = append(set,
 				"page_views = t.page_views + v.page_views",
@@ -231,7 +248,8 @@ func (b *batch) updateStatement(table string, columns []string, withActivity boo
 	}
 	// Removing the touched keys first keeps json_patch from merging a new object value
 	// into the old one.
-	set = append(set, fmt.Sprintf("attributes = json_patch(json_patch(%s.attributes, v.removals), v.sets)", table))
+	set = append(set, fmt.Sprintf("attributes = CASE WHEN v.removals IS NULL THEN %[1]s.attributes "+
+		"ELSE json_patch(json_patch(%[1]s.attributes, v.removals), COALESCE(v.sets, '{}')) END", table))
 	if withActivity {
 		set = append(set,
 			fmt.Sprintf("page_views = %s.page_views + v.page_views", table),
@@ -273,13 +291,21 @@ func (b *batch) insertMemberships(ctx context.Context, id func(userRef) int) err
 	return nil
 }
 
+// Page views and occurrences are written with plain multi-row inserts rather than Ent's
+// bulk create: nothing needs their ids back, and they are most of a batch's rows.
 func (b *batch) insertPageViews(ctx context.Context, id func(userRef) int) error {
-	for _, c := range chunks(len(b.pageViews), 16) {
-		builders := make([]*ent.PageViewCreate, 0, c[1]-c[0])
+	const columns = 14
+	for _, c := range chunks(len(b.pageViews), columns) {
+		args := make([]any, 0, (c[1]-c[0])*columns)
 		for _, pv := range b.pageViews[c[0]:c[1]] {
-			builders = append(builders, b.pageView(pv, id(pv.user)))
+			row, err := b.pageViewRow(pv, id(pv.user))
+			if err != nil {
+				return err
+			}
+			args = append(args, row...)
 		}
-		if err := b.db.tx.PageView.CreateBulk(builders...).Exec(ctx); err != nil {
+		if _, err := b.db.exec(ctx, `INSERT INTO page_views (app_id, user_id, kind, url, path, title, referrer, search,
+			name, category, properties, timestamp, message_id, received_at) VALUES `+placeholders(c[1]-c[0], columns), args...); err != nil {
 			return fmt.Errorf("record page views: %w", err)
 		}
 	}
@@ -289,7 +315,8 @@ func (b *batch) insertPageViews(ctx context.Context, id func(userRef) int) error
 // pageViewKeys are the page properties kept in columns of their own.
 var pageViewKeys = []string{"url", "path", "title", "referrer", "search", "name", "category"}
 
-func (b *batch) pageView(pv pageViewRow, user int) *ent.PageViewCreate {
+// pageViewRow is the values of one page_views row, in insertPageViews' column order.
+func (b *batch) pageViewRow(pv pageViewRow, user int) ([]any, error) {
 	m := pv.m
 	props := map[string]any{}
 	text := map[string]*string{}
@@ -309,38 +336,27 @@ func (b *batch) pageView(pv pageViewRow, user int) *ent.PageViewCreate {
 	if text["category"] == nil && m.Category != "" {
 		text["category"] = &m.Category
 	}
-	return b.db.tx.PageView.Create().
-		SetAppID(b.appID).
-		SetUserID(user).
-		SetKind(pageview.Kind(pv.kind)).
-		SetNillableURL(text["url"]).
-		SetNillablePath(text["path"]).
-		SetNillableTitle(text["title"]).
-		SetNillableReferrer(text["referrer"]).
-		SetNillableSearch(text["search"]).
-		SetNillableName(text["name"]).
-		SetNillableCategory(text["category"]).
-		SetProperties(sanitizeJSON(props)).
-		SetTimestamp(m.Time).
-		SetMessageID(m.MessageID).
-		SetReceivedAt(b.now)
+	properties, err := jsonText(sanitizeJSON(props))
+	if err != nil {
+		return nil, err
+	}
+	return []any{b.appID, user, pageview.Kind(pv.kind).String(), text["url"], text["path"], text["title"], text["referrer"],
+		text["search"], text["name"], text["category"], properties, m.Time, m.MessageID, b.now}, nil
 }
 
 func (b *batch) insertOccurrences(ctx context.Context, id func(userRef) int) error {
-	for _, c := range chunks(len(b.occurs), 10) {
-		builders := make([]*ent.EventOccurrenceCreate, 0, c[1]-c[0])
+	const columns = 8
+	for _, c := range chunks(len(b.occurs), columns) {
+		args := make([]any, 0, (c[1]-c[0])*columns)
 		for _, o := range b.occurs[c[0]:c[1]] {
-			builders = append(builders, b.db.tx.EventOccurrence.Create().
-				SetAppID(b.appID).
-				SetUserID(id(o.user)).
-				SetEventDefinitionID(o.eventID).
-				SetName(o.m.Event).
-				SetProperties(orEmpty(o.props)).
-				SetTimestamp(o.m.Time).
-				SetMessageID(o.m.MessageID).
-				SetReceivedAt(b.now))
+			properties, err := jsonText(orEmpty(o.props))
+			if err != nil {
+				return err
+			}
+			args = append(args, b.appID, id(o.user), o.eventID, o.m.Event, properties, o.m.Time, o.m.MessageID, b.now)
 		}
-		if err := b.db.tx.EventOccurrence.CreateBulk(builders...).Exec(ctx); err != nil {
+		if _, err := b.db.exec(ctx, `INSERT INTO event_occurrences (app_id, user_id, event_definition_id, name, properties,
+			timestamp, message_id, received_at) VALUES `+placeholders(c[1]-c[0], columns), args...); err != nil {
 			return fmt.Errorf("record occurrences: %w", err)
 		}
 	}

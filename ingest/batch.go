@@ -219,7 +219,7 @@ func (b *batch) loadIdentities(ctx context.Context, msgs []Message) error {
 			return err
 		}
 	}
-	return b.loadHasUserID(ctx)
+	return nil
 }
 
 func (b *batch) lockKey(k identityKey) int64 {
@@ -237,55 +237,31 @@ func (b *batch) queryIdentities(ctx context.Context, keys map[identityKey]bool) 
 		for _, c := range chunks(len(values), 1) {
 			part := values[c[0]:c[1]]
 			args := append([]any{b.appID, string(kind)}, part...)
-			rows, err := b.db.query(ctx, `SELECT value, user_id FROM identities WHERE app_id = ? AND kind = ? AND value IN (`+list(len(part))+`)`, args...)
+			// Whether the user has a userId comes along: it decides how an anonymous call
+			// that names a userId is resolved (identity rules, PRODUCT.md 2.1).
+			rows, err := b.db.query(ctx, `SELECT i.value, i.user_id, u.user_id IS NOT NULL FROM identities AS i
+				JOIN users AS u ON u.id = i.user_id AND u.app_id = i.app_id
+				WHERE i.app_id = ? AND i.kind = ? AND i.value IN (`+list(len(part))+`)`, args...)
 			if err != nil {
 				return fmt.Errorf("find identities: %w", err)
 			}
 			for rows.Next() {
 				var value string
 				var user int
-				if err := rows.Scan(&value, &user); err != nil {
+				var hasUserID bool
+				if err := rows.Scan(&value, &user, &hasUserID); err != nil {
 					rows.Close()
 					return err
 				}
 				b.identities[identityKey{kind, value}] = userRef(user)
+				if hasUserID {
+					b.hasUserID[userRef(user)] = true
+				}
 			}
 			rows.Close()
 			if err := rows.Err(); err != nil {
 				return err
 			}
-		}
-	}
-	return nil
-}
-
-func (b *batch) loadHasUserID(ctx context.Context) error {
-	seen := map[userRef]bool{}
-	var ids []any
-	for _, ref := range b.identities {
-		if !seen[ref] {
-			seen[ref] = true
-			ids = append(ids, int(ref))
-		}
-	}
-	for _, c := range chunks(len(ids), 1) {
-		part := ids[c[0]:c[1]]
-		rows, err := b.db.query(ctx, `SELECT id FROM users WHERE app_id = ? AND user_id IS NOT NULL AND id IN (`+list(len(part))+`)`,
-			append([]any{b.appID}, part...)...)
-		if err != nil {
-			return fmt.Errorf("find users: %w", err)
-		}
-		for rows.Next() {
-			var id int
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			b.hasUserID[userRef(id)] = true
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
 		}
 	}
 	return nil

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"os"
-	"runtime/pprof"
 
 	"github.com/peoplegraph/peoplegraph/bench"
 )
@@ -17,9 +16,14 @@ func benchCommand(ctx context.Context, env environment, args []string) error {
 	batchSize := s.fs.Int("batch-size", 100, "messages per batch")
 	singles := s.fs.Int("single-senders", 64, "concurrent single-call senders")
 	users := s.fs.Int("users", 10000, "users the messages are drawn from")
+	phases := s.fs.String("phases", "", "comma-separated phases to run (batch, single, sql); all when empty")
 	cpuProfile := s.fs.String("cpuprofile", "", "write a CPU profile of the run (server and load generator) to this file")
 	if err := s.parse(args); err != nil {
 		return err
+	}
+	cfg := bench.Config{
+		DatabaseURL: *dbURL, Duration: *duration, Senders: *senders, BatchSize: *batchSize,
+		SingleSenders: *singles, Users: *users, Out: env.stdout, Phases: splitList(*phases),
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -27,13 +31,7 @@ func benchCommand(ctx context.Context, env environment, args []string) error {
 			return err
 		}
 		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+		cfg.CPUProfile = f
 	}
-	return bench.Run(ctx, bench.Config{
-		DatabaseURL: *dbURL, Duration: *duration, Senders: *senders, BatchSize: *batchSize,
-		SingleSenders: *singles, Users: *users, Out: env.stdout,
-	})
+	return bench.Run(ctx, cfg)
 }
