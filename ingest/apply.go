@@ -218,53 +218,67 @@ func (b *batch) timeText(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04:05.999999999-07:00")
 }
 
+// updateStatement is the UPDATE that applies a JSON document of profileChange rows to
+// table. Rows the changes would leave as they are (a track call of a known user with the
+// context it had before, an identify repeating its traits) are not written at all: no
+// new row version, no index entries, no row lock held until the commit.
 func (b *batch) updateStatement(table string, columns []string, withActivity bool) string {
-	var set []string
+	t := table
 	if b.db.postgres() {
-		for _, c := range columns {
+		t = "t"
+	}
+	var cols, exprs []string
+	set := func(col, expr string) {
+		cols = append(cols, col)
+		exprs = append(exprs, expr)
+	}
+	for _, c := range columns {
+		if b.db.postgres() {
 			value := fmt.Sprintf("v.fields->>'%s'", c)
 			if c == "employees" {
 				value = "(" + value + ")::bigint"
 			}
-			set = append(set, fmt.Sprintf("%[1]s = CASE WHEN v.fields->'%[1]s' IS NOT NULL THEN %[2]s ELSE t.%[1]s END", c, value))
+			set(c, fmt.Sprintf("CASE WHEN v.fields->'%[1]s' IS NOT NULL THEN %[2]s ELSE t.%[1]s END", c, value))
+		} else {
+			set(c, fmt.Sprintf("CASE WHEN json_type(v.fields, '$.%[1]s') IS NOT NULL THEN json_extract(v.fields, '$.%[1]s') ELSE %[2]s.%[1]s END", c, t))
 		}
-		set = append(set, "attributes = CASE WHEN v.removes IS NULL THEN t.attributes "+
+	}
+	if b.db.postgres() {
+		set("attributes", "CASE WHEN v.removes IS NULL THEN t.attributes "+
 			"ELSE (t.attributes - ARRAY(SELECT jsonb_array_elements_text(v.removes))) || COALESCE(v.sets, '{}'::jsonb) END")
-		if withActivity {
-			set = append(set,
-				"page_views = t.page_views + v.page_views",
-				"first_seen = "+earlier("t.first_seen", "v.first_seen"),
-				"last_seen = "+later("t.last_seen", "v.last_seen"),
-				"user_id = COALESCE(v.user_id, t.user_id)")
-		}
-		set = append(set, "updated_at = ?")
-		return fmt.Sprintf(`UPDATE %s AS t SET %s
+	} else {
+		// Removing the touched keys first keeps json_patch from merging a new object value
+		// into the old one.
+		set("attributes", fmt.Sprintf("CASE WHEN v.removals IS NULL THEN %[1]s.attributes "+
+			"ELSE json_patch(json_patch(%[1]s.attributes, v.removals), COALESCE(v.sets, '{}')) END", t))
+	}
+	if withActivity {
+		set("page_views", t+".page_views + v.page_views")
+		set("first_seen", earlier(t+".first_seen", "v.first_seen"))
+		set("last_seen", later(t+".last_seen", "v.last_seen"))
+		set("user_id", "COALESCE(v.user_id, "+t+".user_id)")
+	}
+	assignments := make([]string, len(cols))
+	old := make([]string, len(cols))
+	for i, c := range cols {
+		assignments[i] = c + " = " + exprs[i]
+		old[i] = t + "." + c
+	}
+	changed := fmt.Sprintf("(%s) IS DISTINCT FROM (%s)", strings.Join(old, ", "), strings.Join(exprs, ", "))
+	if b.db.postgres() {
+		return fmt.Sprintf(`UPDATE %s AS t SET %s, updated_at = ?
 			FROM jsonb_to_recordset(?::jsonb) AS v(id bigint, page_views int, first_seen timestamptz,
 				last_seen timestamptz, user_id text, fields jsonb, sets jsonb, removes jsonb)
-			WHERE t.id = v.id AND t.app_id = ? AND t.id = ANY(?::bigint[])`, table, strings.Join(set, ",\n"))
+			WHERE t.id = v.id AND t.app_id = ? AND t.id = ANY(?::bigint[]) AND %s`, table, strings.Join(assignments, ",\n"), changed)
 	}
-	for _, c := range columns {
-		set = append(set, fmt.Sprintf("%[1]s = CASE WHEN json_type(v.fields, '$.%[1]s') IS NOT NULL THEN json_extract(v.fields, '$.%[1]s') ELSE %[2]s.%[1]s END", c, table))
-	}
-	// Removing the touched keys first keeps json_patch from merging a new object value
-	// into the old one.
-	set = append(set, fmt.Sprintf("attributes = CASE WHEN v.removals IS NULL THEN %[1]s.attributes "+
-		"ELSE json_patch(json_patch(%[1]s.attributes, v.removals), COALESCE(v.sets, '{}')) END", table))
-	if withActivity {
-		set = append(set,
-			fmt.Sprintf("page_views = %s.page_views + v.page_views", table),
-			"first_seen = "+earlier(table+".first_seen", "v.first_seen"),
-			"last_seen = "+later(table+".last_seen", "v.last_seen"),
-			fmt.Sprintf("user_id = COALESCE(v.user_id, %s.user_id)", table))
-	}
-	set = append(set, "updated_at = ?")
-	return fmt.Sprintf(`UPDATE %[1]s SET %[2]s
+	changed = fmt.Sprintf("(%s) IS NOT (%s)", strings.Join(old, ", "), strings.Join(exprs, ", "))
+	return fmt.Sprintf(`UPDATE %[1]s SET %[2]s, updated_at = ?
 		FROM (SELECT json_extract(value, '$.id') AS id, json_extract(value, '$.page_views') AS page_views,
 			json_extract(value, '$.first_seen') AS first_seen, json_extract(value, '$.last_seen') AS last_seen,
 			json_extract(value, '$.user_id') AS user_id, json_extract(value, '$.fields') AS fields,
 			json_extract(value, '$.sets') AS sets, json_extract(value, '$.removals') AS removals
 			FROM json_each(?)) AS v
-		WHERE %[1]s.id = v.id AND %[1]s.app_id = ? AND %[1]s.id IN (SELECT value FROM json_each(?))`, table, strings.Join(set, ",\n"))
+		WHERE %[1]s.id = v.id AND %[1]s.app_id = ? AND %[1]s.id IN (SELECT value FROM json_each(?)) AND %[3]s`, table, strings.Join(assignments, ",\n"), changed)
 }
 
 func (b *batch) insertMemberships(ctx context.Context, id func(userRef) int) error {

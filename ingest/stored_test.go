@@ -488,3 +488,55 @@ func TestEventTime(t *testing.T) {
 		within("firstSeen at receipt", *u.FirstSeen, before, after)
 	})
 }
+
+// TestUnchangedProfilesAreNotRewritten: a call that changes nothing of a profile (a
+// repeated identify, a track with the same context) leaves its row alone — updatedAt
+// stays — while one that changes something still updates it.
+func TestUnchangedProfilesAreNotRewritten(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, db *storage.DB) {
+		e := newEnv(t, db)
+		ctx := msg{"ip": "203.0.113.7", "userAgent": chromeUA, "locale": "en-GB"}
+		identify := msg{"type": "identify", "userId": "steady", "context": ctx,
+			"timestamp": "2026-01-01T10:00:00Z", "traits": msg{"email": "s@example.com", "plan": "pro", "seats": 3}}
+		e.call(identify)
+		e.call(msg{"type": "group", "userId": "steady", "groupId": "g1", "context": ctx,
+			"timestamp": "2026-01-01T10:00:00Z", "traits": msg{"name": "Acme", "employees": 5}})
+		before, company := e.mustUser("steady"), e.company("g1")
+
+		time.Sleep(5 * time.Millisecond)
+		e.call(identify)
+		e.call(msg{"type": "track", "userId": "steady", "event": "Opened", "context": ctx, "timestamp": "2026-01-02T10:00:00Z"})
+		e.call(msg{"type": "group", "userId": "steady", "groupId": "g1", "context": ctx,
+			"timestamp": "2026-01-02T10:00:00Z", "traits": msg{"name": "Acme", "employees": 5}})
+		after := e.mustUser("steady")
+		if !after.UpdatedAt.Equal(before.UpdatedAt) {
+			t.Errorf("a user row was rewritten by calls that change nothing: updatedAt %v → %v", before.UpdatedAt, after.UpdatedAt)
+		}
+		if got := e.company("g1"); !got.UpdatedAt.Equal(company.UpdatedAt) {
+			t.Errorf("a company row was rewritten by a group call that changes nothing: updatedAt %v → %v", company.UpdatedAt, got.UpdatedAt)
+		}
+		if n := e.occurrenceCount("Opened"); n != 1 {
+			t.Errorf("the track call was not recorded: %d occurrences", n)
+		}
+
+		// Each of these changes the row, so each must reach it.
+		for i, m := range []msg{
+			{"type": "identify", "userId": "steady", "context": ctx, "timestamp": "2026-01-02T10:00:00Z", "traits": msg{"seats": 4}},
+			{"type": "page", "userId": "steady", "context": ctx, "timestamp": "2026-01-03T10:00:00Z"},
+			{"type": "track", "userId": "steady", "event": "Opened", "context": msg{"ip": "198.51.100.1"}, "timestamp": "2026-01-03T10:00:00Z"},
+			{"type": "track", "userId": "steady", "event": "Opened", "timestamp": "2025-12-01T10:00:00Z"},
+		} {
+			prev := e.mustUser("steady")
+			time.Sleep(5 * time.Millisecond)
+			e.call(m)
+			if u := e.mustUser("steady"); u.UpdatedAt.Equal(prev.UpdatedAt) {
+				t.Errorf("change %d (%v) did not update the row", i, m)
+			}
+		}
+		u := e.mustUser("steady")
+		if u.Attributes["seats"] == nil || u.PageViews != 1 || str(u.IPAddress) != "198.51.100.1" {
+			t.Errorf("stored seats=%v pageViews=%d ip=%s", u.Attributes["seats"], u.PageViews, str(u.IPAddress))
+		}
+		sameInstant(t, "firstSeen", u.FirstSeen, time.Date(2025, 12, 1, 10, 0, 0, 0, time.UTC))
+	})
+}
