@@ -142,21 +142,15 @@ func (b *batch) updateProfiles(ctx context.Context, table string, columns []stri
 		if err != nil {
 			return fmt.Errorf("encode %s update: %w", table, err)
 		}
-		// The id list lets the planner reach the rows through the primary key; the
-		// recordset alone is estimated too coarsely and invites a full scan.
-		ids := make([]int64, 0, c[1]-c[0])
-		for _, r := range rows[c[0]:c[1]] {
-			ids = append(ids, int64(r.id))
-		}
-		args := []any{b.now, doc, b.appID}
+		// PostgreSQL: the id list lets the planner reach the rows through the primary key;
+		// the recordset alone is estimated too coarsely and invites a full scan.
+		args := []any{doc, b.now, b.appID}
 		if b.db.postgres() {
-			args = append(args, pq.Array(ids))
-		} else {
-			idList, err := jsonText(ids)
-			if err != nil {
-				return err
+			ids := make([]int64, 0, c[1]-c[0])
+			for _, r := range rows[c[0]:c[1]] {
+				ids = append(ids, int64(r.id))
 			}
-			args = append(args, idList)
+			args = []any{b.now, doc, b.appID, pq.Array(ids)}
 		}
 		if _, err := b.db.exec(ctx, query, args...); err != nil {
 			return fmt.Errorf("update %s: %w", table, err)
@@ -272,13 +266,16 @@ func (b *batch) updateStatement(table string, columns []string, withActivity boo
 			WHERE t.id = v.id AND t.app_id = ? AND t.id = ANY(?::bigint[]) AND %s`, table, strings.Join(assignments, ",\n"), changed)
 	}
 	changed = fmt.Sprintf("(%s) IS NOT (%s)", strings.Join(old, ", "), strings.Join(exprs, ", "))
-	return fmt.Sprintf(`UPDATE %[1]s SET %[2]s, updated_at = ?
-		FROM (SELECT json_extract(value, '$.id') AS id, json_extract(value, '$.page_views') AS page_views,
+	// The changes are materialized first, each JSON value parsed once, and the loop runs
+	// over them, reaching each row by its primary key; read inline, SQLite re-parsed the
+	// whole document for every row it updated.
+	return fmt.Sprintf(`WITH v AS MATERIALIZED (SELECT json_extract(value, '$.id') AS id, json_extract(value, '$.page_views') AS page_views,
 			json_extract(value, '$.first_seen') AS first_seen, json_extract(value, '$.last_seen') AS last_seen,
 			json_extract(value, '$.user_id') AS user_id, json_extract(value, '$.fields') AS fields,
 			json_extract(value, '$.sets') AS sets, json_extract(value, '$.removals') AS removals
-			FROM json_each(?)) AS v
-		WHERE %[1]s.id = v.id AND %[1]s.app_id = ? AND %[1]s.id IN (SELECT value FROM json_each(?)) AND %[3]s`, table, strings.Join(assignments, ",\n"), changed)
+			FROM json_each(?))
+		UPDATE %[1]s SET %[2]s, updated_at = ?
+		FROM v WHERE %[1]s.id = v.id AND %[1]s.app_id = ? AND %[3]s`, table, strings.Join(assignments, ",\n"), changed)
 }
 
 func (b *batch) insertMemberships(ctx context.Context, id func(userRef) int) error {
