@@ -133,6 +133,22 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }
 
+// optimizeStorage refreshes the planner's statistics at start and every few hours.
+func (s *Server) optimizeStorage(ctx context.Context) {
+	tick := time.NewTicker(3 * time.Hour)
+	defer tick.Stop()
+	for {
+		if err := s.deps.DB.Optimize(ctx); err != nil && ctx.Err() == nil {
+			s.deps.Logger.WarnContext(ctx, "optimize storage", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
 // Serve answers on ln until ctx is done, then stops accepting connections and lets
 // requests in flight finish within the shutdown timeout.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
@@ -149,6 +165,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	go s.ingest.RunRetention(ctx)
+	go s.optimizeStorage(ctx)
 	select {
 	case err := <-errc:
 		return err

@@ -104,6 +104,24 @@ var postgresOnlyIndexes = []string{
 	`CREATE INDEX IF NOT EXISTS companies_attributes_gin ON companies USING gin (attributes jsonb_path_ops)`,
 }
 
+// Optimize refreshes the query planner's statistics where they are stale. PostgreSQL's
+// autovacuum does this by itself; SQLite never does, and without statistics it chooses
+// indexes by their shape alone (for "did not do an event in the last 7 days" it scanned
+// the event's recent occurrences once per user). SQLite's own advice is to run
+// PRAGMA optimize when a connection opens and every few hours; the analysis limit keeps
+// each run to milliseconds on large tables.
+func (d *DB) Optimize(ctx context.Context) error {
+	if d.Dialect != dialect.SQLite {
+		return nil
+	}
+	for _, pragma := range []string{"PRAGMA analysis_limit = 1000", "PRAGMA optimize = 0x10002"} {
+		if _, err := d.SQL.ExecContext(ctx, pragma); err != nil {
+			return fmt.Errorf("%s: %w", pragma, err)
+		}
+	}
+	return nil
+}
+
 // Close closes the client and the pool.
 func (d *DB) Close() error {
 	return errors.Join(d.Client.Close(), d.SQL.Close())
