@@ -55,11 +55,19 @@ func userValue(u *ent.User, column string) any {
 	return nil
 }
 
+// countUsers counts the users of q with COUNT(*). Ent's Count writes COUNT(id), which
+// PostgreSQL cannot answer from an index that lacks the id: "last seen in 7 days" over a
+// million users took a table scan (268 ms) instead of an index-only scan (53 ms). Rows
+// are distinct without DISTINCT (see usersConnection's fetch).
+func countUsers(ctx context.Context, q *ent.UserQuery) (int, error) {
+	return q.Clone().Unique(false).Aggregate(ent.Count()).Int(ctx)
+}
+
 // usersConnection pages q by k: the count, then the page with what its nodes select
 // eager-loaded (companies and their counts in one query each, whatever the page size).
 func usersConnection(ctx context.Context, q *ent.UserQuery, p page, k keyset) (*ent.UserConnection, error) {
 	res, err := paginate(ctx, pagedQuery[*ent.User]{
-		count: q.Clone().Count,
+		count: func(ctx context.Context) (int, error) { return countUsers(ctx, q) },
 		fetch: func(ctx context.Context, w window, eager bool) ([]*ent.User, error) {
 			// No DISTINCT (edge queries add one): rows are distinct anyway (memberships are
 			// unique), and PostgreSQL refuses DISTINCT with the NULLS-last ordering.
@@ -114,7 +122,9 @@ func companyValue(c *ent.Company, column string) any {
 // companiesConnection is usersConnection for companies.
 func companiesConnection(ctx context.Context, q *ent.CompanyQuery, p page, k keyset) (*ent.CompanyConnection, error) {
 	res, err := paginate(ctx, pagedQuery[*ent.Company]{
-		count: q.Clone().Count,
+		count: func(ctx context.Context) (int, error) {
+			return q.Clone().Unique(false).Aggregate(ent.Count()).Int(ctx)
+		},
 		fetch: func(ctx context.Context, w window, eager bool) ([]*ent.Company, error) {
 			fq := q.Clone().Unique(false).Where(predicates[predicate.Company](w.where)...).Order(company.OrderOption(w.order)).Limit(w.limit)
 			if eager {

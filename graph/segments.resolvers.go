@@ -90,7 +90,7 @@ func (r *segmentResolver) Count(ctx context.Context, obj *ent.Segment) (int, err
 	if err != nil {
 		return 0, err
 	}
-	return q.Count(ctx)
+	return countUsers(ctx, q)
 }
 
 // Users is the resolver for the users field.

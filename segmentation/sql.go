@@ -600,7 +600,15 @@ func (g *gen) countFrom(e *countExpr, correlated bool) string {
 		g.w("TRUE")
 	}
 	if !e.page {
-		g.w(` AND "`, a, `"."event_definition_id" = `)
+		g.w(" AND ")
+		if correlated && !g.pg {
+			// Per user, the (app_id, user_id, timestamp) index is the one to use; without
+			// statistics SQLite prefers (app_id, event_definition_id, timestamp) and then
+			// rescans the event's occurrences for every user (45 s instead of 0.2 s at
+			// 20,000 users). A unary + keeps the column out of index selection.
+			g.w("+")
+		}
+		g.w(`"`, a, `"."event_definition_id" = `)
 		g.param(kNumber, e.eventID)
 	}
 	ts := ref{alias: a, col: "timestamp"}
