@@ -269,3 +269,28 @@ func TestBatchesRacingATypeChange(t *testing.T) {
 		}
 	})
 }
+
+// TestConcurrentSingleCallsShareTransactions: concurrent single calls are written by
+// group commit — fewer transactions than requests (the messages of one transaction share
+// its receipt time) — and every call is stored once, answered after its commit.
+func TestConcurrentSingleCallsShareTransactions(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, db *storage.DB) {
+		e := newEnv(t, db)
+		const n = 40
+		concurrently(n, func(i int) {
+			e.postOK(t, "/v1/track", msg{"userId": fmt.Sprintf("u%d", i%7), "event": "Clicked", "messageId": fmt.Sprintf("m%d", i)})
+		})
+		if got := e.occurrenceCount("Clicked"); got != n {
+			t.Fatalf("%d occurrences stored, want %d", got, n)
+		}
+		var transactions int
+		if err := db.SQL.QueryRowContext(context.Background(),
+			`SELECT count(DISTINCT received_at) FROM processed_messages`).Scan(&transactions); err != nil {
+			t.Fatal(err)
+		}
+		if transactions > n/2 {
+			t.Errorf("%d concurrent single calls were written in %d transactions: group commit did not group them", n, transactions)
+		}
+		t.Logf("%d calls, %d transactions", n, transactions)
+	})
+}

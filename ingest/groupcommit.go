@@ -17,7 +17,7 @@ import (
 // answered after the commit that holds its messages. A failure fails every request of
 // the group, which is safe: nothing was committed, and each is retried.
 const (
-	groupWait  = 2 * time.Millisecond
+	groupWait  = 500 * time.Microsecond
 	groupMax   = 500
 	groupSlots = 2
 	// groupable: requests this small join groups; bigger batches are groups already.
