@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"math/rand/v2"
-	"strings"
 	"sync"
 	"time"
 
@@ -84,30 +83,25 @@ func (b *baseline) batch(ctx context.Context, n int) error {
 		_, err := tx.ExecContext(ctx, b.rebind(q), args...)
 		return err
 	}
-	if err := exec(`INSERT INTO processed_messages (app_id, message_id, received_at) VALUES `+rows(n, 3), ids...); err != nil {
+	if err := exec(`INSERT INTO processed_messages (app_id, message_id, received_at) VALUES `+storage.Placeholders(n, 3), ids...); err != nil {
 		return err
 	}
 	if pageRows > 0 {
-		if err := exec(`INSERT INTO page_views (app_id, user_id, kind, url, properties, timestamp, message_id, received_at) VALUES `+rows(pageRows, 8), pages...); err != nil {
+		if err := exec(`INSERT INTO page_views (app_id, user_id, kind, url, properties, timestamp, message_id, received_at) VALUES `+storage.Placeholders(pageRows, 8), pages...); err != nil {
 			return err
 		}
 	}
 	if trackRows > 0 {
-		if err := exec(`INSERT INTO event_occurrences (app_id, user_id, event_definition_id, name, properties, timestamp, message_id, received_at) VALUES `+rows(trackRows, 8), tracks...); err != nil {
+		if err := exec(`INSERT INTO event_occurrences (app_id, user_id, event_definition_id, name, properties, timestamp, message_id, received_at) VALUES `+storage.Placeholders(trackRows, 8), tracks...); err != nil {
 			return err
 		}
 	}
 	if len(touched) > 0 {
 		args := append([]any{now, b.appID}, touched...)
 		if err := exec(`UPDATE users SET page_views = page_views + 1, last_seen = ? WHERE app_id = ? AND id IN (`+
-			strings.TrimSuffix(strings.Repeat("?, ", len(touched)), ", ")+`)`, args...); err != nil {
+			storage.List(len(touched))+`)`, args...); err != nil {
 			return err
 		}
 	}
 	return tx.Commit()
-}
-
-func rows(n, per int) string {
-	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", per), ", ") + ")"
-	return strings.TrimSuffix(strings.Repeat(one+", ", n), ", ")
 }

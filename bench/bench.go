@@ -79,18 +79,12 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	cfg0 := server.DefaultConfig()
 	cfg0.IngestRateLimit = 0 // the benchmark is the load; it must not be throttled
-	srv, err := server.New(cfg0, server.Deps{DB: db, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
 	srvCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	go srv.Serve(srvCtx, ln)
-	base := "http://" + ln.Addr().String()
+	base, err := startServer(srvCtx, cfg0, db)
+	if err != nil {
+		return err
+	}
 
 	gen := &generator{users: cfg.Users, run: strconv.FormatInt(time.Now().UnixNano(), 36)}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}, Timeout: time.Minute}
@@ -201,15 +195,35 @@ func load(ctx context.Context, name string, n int, d time.Duration, fn func() (i
 	}
 	wg.Wait()
 	secs := time.Since(start).Seconds()
-	slices.Sort(lat)
-	pct := func(p float64) float64 {
-		if len(lat) == 0 {
-			return 0
-		}
-		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000
-	}
 	return Figure{Name: name, Events: events.Load(), Seconds: secs, PerSec: float64(events.Load()) / secs,
-		P50ms: pct(.50), P99ms: pct(.99), Requests: requests.Load(), Errors: errs.Load()}
+		P50ms: percentileMs(lat, .50), P99ms: percentileMs(lat, .99), Requests: requests.Load(), Errors: errs.Load()}
+}
+
+// startServer serves the real server on a loopback port until ctx ends and returns its
+// base URL.
+func startServer(ctx context.Context, cfg server.Config, db *storage.DB) (string, error) {
+	srv, err := server.New(cfg, server.Deps{DB: db, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		return "", err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	go srv.Serve(ctx, ln)
+	return "http://" + ln.Addr().String(), nil
+}
+
+// percentileMs is the nearest-rank percentile p of ds, in milliseconds.
+func percentileMs(ds []time.Duration, p float64) float64 {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	i := int(float64(len(s))*p+0.999999) - 1
+	i = min(max(i, 0), len(s)-1)
+	return float64(s[i].Microseconds()) / 1000
 }
 
 func print(w io.Writer, figures []Figure) {

@@ -6,11 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
@@ -231,19 +228,14 @@ func RunSegments(ctx context.Context, cfg SegmentConfig) ([]QueryFigure, error) 
 		return nil, err
 	}
 
-	srv, err := server.New(server.DefaultConfig(), server.Deps{DB: db, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		return nil, err
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
 	srvCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	go srv.Serve(srvCtx, ln)
+	base, err := startServer(srvCtx, server.DefaultConfig(), db)
+	if err != nil {
+		return nil, err
+	}
 	gql := &segClient{
-		url:    "http://" + ln.Addr().String() + "/graphql",
+		url:    base + "/graphql",
 		key:    app.AdminSecret,
 		client: &http.Client{Timeout: 5 * time.Minute},
 	}
@@ -303,8 +295,8 @@ func RunSegments(ctx context.Context, cfg SegmentConfig) ([]QueryFigure, error) 
 			}
 		}
 		f := QueryFigure{Name: "segment count: " + q.name, Dialect: db.Dialect, Users: users, Matched: matched,
-			P50ms: segPercentile(gqlTimes, .50), P95ms: segPercentile(gqlTimes, .95),
-			SQLP50ms: segPercentile(sqlTimes, .50), SQLP95ms: segPercentile(sqlTimes, .95)}
+			P50ms: percentileMs(gqlTimes, .50), P95ms: percentileMs(gqlTimes, .95),
+			SQLP50ms: percentileMs(sqlTimes, .50), SQLP95ms: percentileMs(sqlTimes, .95)}
 		if f.SQLP50ms > 0 {
 			f.Ratio = f.P50ms / f.SQLP50ms
 		}
@@ -326,18 +318,6 @@ func PrintQueries(w io.Writer, figures []QueryFigure) {
 		b, _ := json.Marshal(f)
 		fmt.Fprintln(w, string(b))
 	}
-}
-
-// segPercentile is the nearest-rank percentile p of ds, in milliseconds.
-func segPercentile(ds []time.Duration, p float64) float64 {
-	if len(ds) == 0 {
-		return 0
-	}
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	i := int(float64(len(s))*p+0.999999) - 1
-	i = min(max(i, 0), len(s)-1)
-	return float64(s[i].Microseconds()) / 1000
 }
 
 // segSQLiteTime is t in the text form the SQLite driver stores times in

@@ -15,6 +15,7 @@ import (
 	"github.com/peoplegraph/peoplegraph/ent"
 	"github.com/peoplegraph/peoplegraph/ent/pageview"
 	"github.com/peoplegraph/peoplegraph/ingest/standard"
+	"github.com/peoplegraph/peoplegraph/storage"
 )
 
 var userColumns = []string{
@@ -112,7 +113,7 @@ func (b *batch) insertIdentities(ctx context.Context, id func(userRef) int) erro
 		// A plain insert: the advisory locks make a conflict impossible, so one would be
 		// a bug worth failing the request for (it is retried) rather than hiding.
 		if _, err := b.db.exec(ctx, `INSERT INTO identities (app_id, kind, value, user_id, created_at) VALUES `+
-			placeholders(c[1]-c[0], 5), args...); err != nil {
+			storage.Placeholders(c[1]-c[0], 5), args...); err != nil {
 			return fmt.Errorf("create identities: %w", err)
 		}
 	}
@@ -295,7 +296,7 @@ func (b *batch) insertMemberships(ctx context.Context, id func(userRef) int) err
 			args = append(args, b.appID, p[0], p[1], b.now)
 		}
 		if _, err := b.db.exec(ctx, `INSERT INTO memberships (app_id, user_id, company_id, created_at) VALUES `+
-			placeholders(c[1]-c[0], 4)+` ON CONFLICT DO NOTHING`, args...); err != nil {
+			storage.Placeholders(c[1]-c[0], 4)+` ON CONFLICT DO NOTHING`, args...); err != nil {
 			return fmt.Errorf("create memberships: %w", err)
 		}
 	}
@@ -316,7 +317,7 @@ func (b *batch) insertPageViews(ctx context.Context, id func(userRef) int) error
 			args = append(args, row...)
 		}
 		if _, err := b.db.exec(ctx, `INSERT INTO page_views (app_id, user_id, kind, url, path, title, referrer, search,
-			name, category, properties, timestamp, message_id, received_at) VALUES `+placeholders(c[1]-c[0], columns), args...); err != nil {
+			name, category, properties, timestamp, message_id, received_at) VALUES `+storage.Placeholders(c[1]-c[0], columns), args...); err != nil {
 			return fmt.Errorf("record page views: %w", err)
 		}
 	}
@@ -367,7 +368,7 @@ func (b *batch) insertOccurrences(ctx context.Context, id func(userRef) int) err
 			args = append(args, b.appID, id(o.user), o.eventID, o.m.Event, properties, o.m.Time, o.m.MessageID, b.now)
 		}
 		if _, err := b.db.exec(ctx, `INSERT INTO event_occurrences (app_id, user_id, event_definition_id, name, properties,
-			timestamp, message_id, received_at) VALUES `+placeholders(c[1]-c[0], columns), args...); err != nil {
+			timestamp, message_id, received_at) VALUES `+storage.Placeholders(c[1]-c[0], columns), args...); err != nil {
 			return fmt.Errorf("record occurrences: %w", err)
 		}
 	}

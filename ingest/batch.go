@@ -141,7 +141,7 @@ func (b *batch) claimMessageIDs(ctx context.Context, msgs []Message) ([]Message,
 			args = append(args, b.appID, id, b.now)
 		}
 		rows, err := b.db.query(ctx, `INSERT INTO processed_messages (app_id, message_id, received_at) VALUES `+
-			placeholders(len(part), 3)+` ON CONFLICT DO NOTHING RETURNING message_id`, args...)
+			storage.Placeholders(len(part), 3)+` ON CONFLICT DO NOTHING RETURNING message_id`, args...)
 		if err != nil {
 			return nil, fmt.Errorf("claim message ids: %w", err)
 		}
@@ -241,7 +241,7 @@ func (b *batch) queryIdentities(ctx context.Context, keys map[identityKey]bool) 
 			// that names a userId is resolved (identity rules, PRODUCT.md 2.1).
 			rows, err := b.db.query(ctx, `SELECT i.value, i.user_id, u.user_id IS NOT NULL FROM identities AS i
 				JOIN users AS u ON u.id = i.user_id AND u.app_id = i.app_id
-				WHERE i.app_id = ? AND i.kind = ? AND i.value IN (`+list(len(part))+`)`, args...)
+				WHERE i.app_id = ? AND i.kind = ? AND i.value IN (`+storage.List(len(part))+`)`, args...)
 			if err != nil {
 				return fmt.Errorf("find identities: %w", err)
 			}
@@ -289,7 +289,7 @@ func (b *batch) loadCompanies(ctx context.Context, msgs []Message) error {
 			for _, g := range part {
 				args = append(args, g)
 			}
-			rows, err := b.db.query(ctx, `SELECT id, group_id FROM companies WHERE app_id = ? AND group_id IN (`+list(len(part))+`)`, args...)
+			rows, err := b.db.query(ctx, `SELECT id, group_id FROM companies WHERE app_id = ? AND group_id IN (`+storage.List(len(part))+`)`, args...)
 			if err != nil {
 				return fmt.Errorf("find companies: %w", err)
 			}
@@ -328,7 +328,7 @@ func (b *batch) loadCompanies(ctx context.Context, msgs []Message) error {
 			args = append(args, b.appID, g, "{}", b.now, b.now)
 		}
 		if _, err := b.db.exec(ctx, `INSERT INTO companies (app_id, group_id, attributes, created_at, updated_at) VALUES `+
-			placeholders(len(part), 5)+` ON CONFLICT DO NOTHING`, args...); err != nil {
+			storage.Placeholders(len(part), 5)+` ON CONFLICT DO NOTHING`, args...); err != nil {
 			return fmt.Errorf("create companies: %w", err)
 		}
 	}
@@ -358,7 +358,7 @@ func (b *batch) upsertEventDefinitions(ctx context.Context, msgs []Message) erro
 			for _, n := range part {
 				args = append(args, n)
 			}
-			rows, err := b.db.query(ctx, `SELECT id, name FROM event_definitions WHERE app_id = ? AND name IN (`+list(len(part))+`)`, args...)
+			rows, err := b.db.query(ctx, `SELECT id, name FROM event_definitions WHERE app_id = ? AND name IN (`+storage.List(len(part))+`)`, args...)
 			if err != nil {
 				return fmt.Errorf("find event definitions: %w", err)
 			}
@@ -397,7 +397,7 @@ func (b *batch) upsertEventDefinitions(ctx context.Context, msgs []Message) erro
 			args = append(args, b.appID, n, 0, b.now, b.now)
 		}
 		if _, err := b.db.exec(ctx, `INSERT INTO event_definitions (app_id, name, occurrences, created_at, updated_at) VALUES `+
-			placeholders(len(part), 5)+` ON CONFLICT DO NOTHING`, args...); err != nil {
+			storage.Placeholders(len(part), 5)+` ON CONFLICT DO NOTHING`, args...); err != nil {
 			return fmt.Errorf("create event definitions: %w", err)
 		}
 	}
@@ -522,7 +522,7 @@ func (b *batch) loadDefinitions(ctx context.Context, msgs []Message) error {
 		}
 		if _, err := b.db.exec(ctx, `INSERT INTO attribute_definitions
 			(app_id, scope, event_definition_id, key, name, type, allow_multiple, created_automatically, rejected_count, created_at, updated_at)
-			VALUES `+placeholders(len(part), 11)+` ON CONFLICT DO NOTHING`, args...); err != nil {
+			VALUES `+storage.Placeholders(len(part), 11)+` ON CONFLICT DO NOTHING`, args...); err != nil {
 			return fmt.Errorf("create attribute definitions: %w", err)
 		}
 	}

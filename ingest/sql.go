@@ -3,7 +3,6 @@ package ingest
 import (
 	"context"
 	"database/sql"
-	"strings"
 
 	"entgo.io/ent/dialect"
 
@@ -32,17 +31,6 @@ func (d dbtx) exec(ctx context.Context, q string, args ...any) (int64, error) {
 
 func (d dbtx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	return d.tx.QueryContext(ctx, d.rebind(q), args...)
-}
-
-// placeholders returns "(?, ?, …), (…)" for rows of n values.
-func placeholders(rows, n int) string {
-	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")"
-	return strings.TrimSuffix(strings.Repeat(one+", ", rows), ", ")
-}
-
-// list returns "?, ?, …" for n values.
-func list(n int) string {
-	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
 
 // chunks splits n items into runs that keep a statement's parameters under both

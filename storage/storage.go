@@ -171,6 +171,17 @@ func Redact(raw string) string {
 	return u.Redacted()
 }
 
+// Placeholders returns "(?, ?, …), (…)": rows of n values for a multi-row INSERT.
+func Placeholders(rows, n int) string {
+	one := "(" + List(n) + ")"
+	return strings.TrimSuffix(strings.Repeat(one+", ", rows), ", ")
+}
+
+// List returns "?, ?, …" for n values, as in IN (…).
+func List(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
 // Rebind turns the ? placeholders of a hand-written statement into PostgreSQL's $n.
 // Statements are written once, with ?, for both dialects.
 func Rebind(dia, q string) string {
