@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -56,7 +57,7 @@ func (b *baseline) batch(ctx context.Context, n int) error {
 	}
 	now := time.Now().UTC()
 	var ids, pages, tracks []any
-	var touched []any
+	var touched []int64
 	var pageRows, trackRows int
 	for range n {
 		user := b.users[rand.IntN(len(b.users))]
@@ -97,7 +98,15 @@ func (b *baseline) batch(ctx context.Context, n int) error {
 		}
 	}
 	if len(touched) > 0 {
-		args := append([]any{now, b.appID}, touched...)
+		// Sorted and once each, as a careful hand-written writer does (and ingestion
+		// does): concurrent batches then lock shared user rows in one order and cannot
+		// deadlock.
+		slices.Sort(touched)
+		touched = slices.Compact(touched)
+		args := []any{now, b.appID}
+		for _, id := range touched {
+			args = append(args, id)
+		}
 		if err := exec(`UPDATE users SET page_views = page_views + 1, last_seen = ? WHERE app_id = ? AND id IN (`+
 			storage.List(len(touched))+`)`, args...); err != nil {
 			return err

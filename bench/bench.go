@@ -58,6 +58,8 @@ type Figure struct {
 	RatioTo  string  `json:"ratio_to,omitempty"`
 	Requests int64   `json:"requests,omitempty"`
 	Errors   int64   `json:"errors,omitempty"`
+	// FirstError is the first error of the phase, so that a count of errors can be read.
+	FirstError string `json:"first_error,omitempty"`
 }
 
 // Run measures every phase and prints the figures.
@@ -167,6 +169,7 @@ func Run(ctx context.Context, cfg Config) error {
 // load runs fn from n goroutines for d and reports events per second and latency.
 func load(ctx context.Context, name string, n int, d time.Duration, fn func() (int, error)) Figure {
 	var events, requests, errs atomic.Int64
+	var firstErr atomic.Value
 	var mu sync.Mutex
 	var lat []time.Duration
 	deadline := time.Now().Add(d)
@@ -183,7 +186,9 @@ func load(ctx context.Context, name string, n int, d time.Duration, fn func() (i
 				mine = append(mine, time.Since(t))
 				requests.Add(1)
 				if err != nil {
-					errs.Add(1)
+					if errs.Add(1) == 1 {
+						firstErr.Store(err.Error())
+					}
 					continue
 				}
 				events.Add(int64(k))
@@ -195,8 +200,12 @@ func load(ctx context.Context, name string, n int, d time.Duration, fn func() (i
 	}
 	wg.Wait()
 	secs := time.Since(start).Seconds()
-	return Figure{Name: name, Events: events.Load(), Seconds: secs, PerSec: float64(events.Load()) / secs,
+	f := Figure{Name: name, Events: events.Load(), Seconds: secs, PerSec: float64(events.Load()) / secs,
 		P50ms: percentileMs(lat, .50), P99ms: percentileMs(lat, .99), Requests: requests.Load(), Errors: errs.Load()}
+	if e, ok := firstErr.Load().(string); ok {
+		f.FirstError = e
+	}
+	return f
 }
 
 // startServer serves the real server on a loopback port until ctx ends and returns its
